@@ -1,0 +1,60 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "winfleet",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "winfleet", targets: ["winfleet"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+    ],
+    targets: [
+        // C libraries, each behind a module map and pkg-config.
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl",
+                       providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CNcurses", pkgConfig: "ncursesw",
+                       providers: [.apt(["libncursesw5-dev"])]),
+        .systemLibrary(name: "CGSSAPI", pkgConfig: "krb5-gssapi",
+                       providers: [.apt(["libkrb5-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3",
+                       providers: [.apt(["libsqlite3-dev"])]),
+        // The one small C shim for variadic and macro APIs (curl_easy_setopt, getmaxyx, COLOR_PAIR).
+        .target(name: "CShims", dependencies: ["CCurl"]),
+
+        .target(name: "WSMan"),
+        .target(name: "WinRMAuth", dependencies: [
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "WinRMTransport", dependencies: ["CCurl", "CShims", "WinRMAuth",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "Fleet", dependencies: ["WSMan", "WinRMAuth", "WinRMTransport"]),
+        .target(name: "WinRMSim", dependencies: [
+            "WSMan", "WinRMAuth",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .executableTarget(name: "winfleet", dependencies: [
+            "Fleet", "WinRMSim",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "WSManTests", dependencies: ["WSMan"]),
+        .testTarget(name: "WinRMAuthTests", dependencies: ["WinRMAuth"]),
+        .testTarget(name: "WinRMTransportTests", dependencies: ["WinRMTransport", "WinRMSim", "WSMan"]),
+        .testTarget(name: "FleetTests", dependencies: ["Fleet", "WinRMSim"]),
+        .testTarget(name: "WinRMSimTests", dependencies: ["WinRMSim", "WSMan", "WinRMAuth"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Fleet", "WinRMSim"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

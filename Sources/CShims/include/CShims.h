@@ -1,0 +1,4 @@
+#ifndef WINFLEET_CSHIMS_H
+#define WINFLEET_CSHIMS_H
+#include <curl/curl.h>
+#endif
