@@ -34,7 +34,8 @@ let package = Package(
         .target(name: "WinRMTransport", dependencies: ["CCurl", "CShims", "WinRMAuth",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .target(name: "Fleet", dependencies: ["WSMan", "WinRMAuth", "WinRMTransport"]),
+        .target(name: "Inventory"),
+        .target(name: "Fleet", dependencies: ["Inventory", "WSMan", "WinRMAuth", "WinRMTransport"]),
         .target(name: "WinRMSim", dependencies: [
             "WSMan", "WinRMAuth",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -52,6 +53,7 @@ let package = Package(
         .testTarget(name: "WSManTests", dependencies: ["WSMan"]),
         .testTarget(name: "WinRMAuthTests", dependencies: ["WinRMAuth"]),
         .testTarget(name: "WinRMTransportTests", dependencies: ["WinRMTransport", "WinRMSim", "WSMan"]),
+        .testTarget(name: "InventoryTests", dependencies: ["Inventory"]),
         .testTarget(name: "FleetTests", dependencies: ["Fleet", "WinRMSim"]),
         .testTarget(name: "WinRMSimTests", dependencies: ["WinRMSim", "WSMan", "WinRMAuth"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Fleet", "WinRMSim"]),
