@@ -1,1 +1,60 @@
 #include "CShims.h"
+#include <errno.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+CURLcode wf_easy_setopt_long(CURL *easy, CURLoption option, long value) { return curl_easy_setopt(easy, option, value); }
+CURLcode wf_easy_setopt_string(CURL *easy, CURLoption option, const char *value) { return curl_easy_setopt(easy, option, value); }
+CURLcode wf_easy_setopt_pointer(CURL *easy, CURLoption option, void *value) { return curl_easy_setopt(easy, option, value); }
+CURLcode wf_easy_setopt_off_t(CURL *easy, CURLoption option, curl_off_t value) { return curl_easy_setopt(easy, option, value); }
+CURLcode wf_easy_setopt_write_function(CURL *easy, size_t (*fn)(char *, size_t, size_t, void *)) { return curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, fn); }
+CURLcode wf_easy_setopt_header_function(CURL *easy, size_t (*fn)(char *, size_t, size_t, void *)) { return curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, fn); }
+
+CURLcode wf_easy_getinfo_long(CURL *easy, CURLINFO info, long *value) { return curl_easy_getinfo(easy, info, value); }
+CURLcode wf_easy_getinfo_string(CURL *easy, CURLINFO info, char **value) { return curl_easy_getinfo(easy, info, value); }
+CURLcode wf_easy_getinfo_pointer(CURL *easy, CURLINFO info, void **value) { return curl_easy_getinfo(easy, info, value); }
+CURLcode wf_easy_getinfo_off_t(CURL *easy, CURLINFO info, curl_off_t *value) { return curl_easy_getinfo(easy, info, value); }
+
+CURLMcode wf_multi_setopt_pointer(CURLM *multi, CURLMoption option, void *value) { return curl_multi_setopt(multi, option, value); }
+CURLMcode wf_multi_setopt_long(CURLM *multi, CURLMoption option, long value) { return curl_multi_setopt(multi, option, value); }
+CURLMcode wf_multi_setopt_socket_function(CURLM *multi, int (*fn)(CURL *, curl_socket_t, int, void *, void *)) { return curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, fn); }
+CURLMcode wf_multi_setopt_timer_function(CURLM *multi, int (*fn)(CURLM *, long, void *)) { return curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, fn); }
+
+static uint32_t wf_to_epoll(int events) {
+    uint32_t mask = 0;
+    if (events & WF_EV_IN) mask |= EPOLLIN;
+    if (events & WF_EV_OUT) mask |= EPOLLOUT;
+    return mask;
+}
+
+int wf_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
+
+int wf_epoll_set(int epfd, int fd, int events) {
+    struct epoll_event event = { .events = wf_to_epoll(events), .data = { .fd = fd } };
+    if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &event) == 0) return 0;
+    if (errno == EEXIST) return epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &event);
+    return -1;
+}
+
+int wf_epoll_remove(int epfd, int fd) { return epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL); }
+
+int wf_epoll_wait(int epfd, int *fds, int *events, int capacity, int timeout_ms) {
+    struct epoll_event ready[256];
+    if (capacity > 256) capacity = 256;
+    int count = epoll_wait(epfd, ready, capacity, timeout_ms);
+    for (int i = 0; i < count; i++) {
+        fds[i] = ready[i].data.fd;
+        int mask = 0;
+        if (ready[i].events & EPOLLIN) mask |= WF_EV_IN;
+        if (ready[i].events & EPOLLOUT) mask |= WF_EV_OUT;
+        if (ready[i].events & (EPOLLERR | EPOLLHUP)) mask |= WF_EV_ERR;
+        events[i] = mask;
+    }
+    return count;
+}
+
+int wf_eventfd_create(void) { return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }
+int wf_eventfd_signal(int fd) { uint64_t one = 1; return (int)write(fd, &one, sizeof one); }
+int wf_eventfd_drain(int fd) { uint64_t value; return (int)read(fd, &value, sizeof value); }

@@ -1,0 +1,305 @@
+import CCurl
+import CShims
+import Foundation
+
+/// Options fixed for the life of one host connection.
+public struct HTTPConnectionOptions: Sendable {
+    public var url: String
+    public var connectTimeout: TimeInterval = 10
+    /// The whole request/response must finish within this (OperationTimeout + 10 s).
+    public var transferTimeout: TimeInterval = 30
+    public var tls = TLSOptions()
+    public var proxy: ProxyOptions?
+    /// Basic credentials, sent by libcurl on every request (only ever over HTTPS or an
+    /// explicitly allowed direct HTTP route; the policy decides before we get here).
+    public var basic: BasicCredentials?
+
+    public init(url: String) { self.url = url }
+}
+
+public struct BasicCredentials: Sendable, CustomStringConvertible {
+    public var username: String
+    public var password: String
+    public init(username: String, password: String) {
+        self.username = username
+        self.password = password
+    }
+    public var description: String { "BasicCredentials(\(username), password redacted)" }
+}
+
+public struct TLSOptions: Sendable {
+    public var verify = true
+    public var caFile: String?
+    /// Keep the server certificate (channel binding and fingerprint pinning need it).
+    public var collectCertificate = false
+    public init() {}
+}
+
+public enum ProxyAuthMethod: String, Sendable {
+    case none, basic, digest, ntlm, negotiate
+}
+
+public struct ProxyOptions: Sendable, CustomStringConvertible {
+    /// `http://host:port` or `https://host:port`.
+    public var url: String
+    /// CONNECT even for http targets, so the TCP connection to the host is ours end to end.
+    public var tunnel: Bool
+    public var auth: ProxyAuthMethod = .none
+    public var username: String?
+    public var password: String?
+    public var tls = TLSOptions()
+
+    public init(url: String, tunnel: Bool) {
+        self.url = url
+        self.tunnel = tunnel
+    }
+
+    public var description: String { "\(url) (\(tunnel ? "tunnel" : "forward"), proxy auth \(auth.rawValue))" }
+}
+
+/// What came back for one request, with what the connection did to deliver it.
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    public var headers: [(name: String, value: String)]
+    public var body: Data
+    /// New TCP connections libcurl had to open for this request (0 = the kept connection was reused).
+    public var newConnections: Int
+    public var localPort: Int
+    public var remoteAddress: String
+    public var certificatesPEM: [String]
+    public var elapsed: TimeInterval
+
+    public func header(_ name: String) -> String? {
+        headers.last { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+    }
+
+    public func headers(_ name: String) -> [String] {
+        headers.filter { $0.name.caseInsensitiveCompare(name) == .orderedSame }.map(\.value)
+    }
+}
+
+/// A transfer that did not produce an HTTP response from the host.
+public struct TransferFailure: Error, Sendable, CustomStringConvertible {
+    public enum Reason: Sendable {
+        case couldNotResolve, couldNotConnect, timedOut, tls, proxy, connectionClosed, other
+    }
+    public var reason: Reason
+    public var curlCode: Int
+    public var message: String
+    /// The proxy's answer to CONNECT, when a tunnel was asked for (0 when none).
+    public var proxyConnectStatus: Int
+    public var newConnections: Int
+
+    public var description: String { message }
+}
+
+/// One persistent HTTP/1.1 connection to one host: a libcurl easy handle on a multi
+/// handle of its own. Requests go one at a time, in order (a sealed NTLM or Kerberos
+/// stream is ordered), and every request reuses the same TCP connection while it lives.
+public final class HTTPConnection: @unchecked Sendable {
+    public let options: HTTPConnectionOptions
+    private let loop: CurlEventLoop
+    // Loop-thread state.
+    private var easy: Curl.Easy?
+    private var context: MultiContext?
+    private let buffers = TransferBuffers()
+    private var pending: CheckedContinuation<HTTPResponse, Error>?
+    private var started: UInt64 = 0
+    private var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+    private var closed = false
+
+    public init(options: HTTPConnectionOptions, loop: CurlEventLoop = .shared) {
+        self.options = options
+        self.loop = loop
+    }
+
+    deinit {
+        // Handles must be released on the loop thread, after the multi lets go of its sockets.
+        if let context, let easy {
+            let loop = self.loop
+            loop.execute {
+                context.multi.remove(easy)
+                context.detach()
+                _ = easy
+            }
+        }
+    }
+
+    /// POSTs `body` with `headers` and returns the response. Throws `TransferFailure`.
+    public func post(body: Data, headers: [String]) async throws -> HTTPResponse {
+        try await withCheckedThrowingContinuation { continuation in
+            loop.execute { [self] in
+                start(body: body, headers: headers, continuation: continuation)
+            }
+        }
+    }
+
+    /// Drops the TCP connection; the next request opens a new one.
+    public func reset() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            loop.execute { [self] in
+                if let context, let easy {
+                    context.multi.remove(easy)
+                    context.detach()
+                }
+                easy = nil
+                context = nil
+                continuation.resume()
+            }
+        }
+    }
+
+    // MARK: loop thread
+
+    private func prepareHandles() -> (Curl.Easy, MultiContext) {
+        if let easy, let context { return (easy, context) }
+        let easy = Curl.Easy()
+        let context = MultiContext(loop: loop)
+        configure(easy)
+        context.onComplete = { [unowned self] _, code in self.finish(code) }
+        self.easy = easy
+        self.context = context
+        return (easy, context)
+    }
+
+    private func configure(_ easy: Curl.Easy) {
+        easy.set(CURLOPT_URL, options.url)
+        easy.set(CURLOPT_NOSIGNAL, true)
+        easy.set(CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_1_1))
+        easy.set(CURLOPT_TCP_NODELAY, true)
+        easy.set(CURLOPT_TCP_KEEPALIVE, true)
+        easy.set(CURLOPT_CONNECTTIMEOUT_MS, Int(options.connectTimeout * 1000))
+        easy.set(CURLOPT_TIMEOUT_MS, Int(options.transferTimeout * 1000))
+        easy.set(CURLOPT_POST, true)
+        easy.set(CURLOPT_ERRORBUFFER, pointer: errorBuffer.withUnsafeMutableBytes { $0.baseAddress })
+        let buffersPointer = Unmanaged.passUnretained(buffers).toOpaque()
+        easy.set(CURLOPT_WRITEDATA, pointer: buffersPointer)
+        easy.set(CURLOPT_HEADERDATA, pointer: buffersPointer)
+        easy.setWriteFunction { data, size, count, user in
+            guard let data, let user else { return 0 }
+            let buffers = Unmanaged<TransferBuffers>.fromOpaque(user).takeUnretainedValue()
+            buffers.body.append(UnsafeRawPointer(data).assumingMemoryBound(to: UInt8.self), count: size * count)
+            return size * count
+        }
+        easy.setHeaderFunction { data, size, count, user in
+            guard let data, let user else { return 0 }
+            let buffers = Unmanaged<TransferBuffers>.fromOpaque(user).takeUnretainedValue()
+            buffers.headerLine(UnsafeRawBufferPointer(start: data, count: size * count))
+            return size * count
+        }
+        // TLS to the host.
+        easy.set(CURLOPT_SSL_VERIFYPEER, options.tls.verify)
+        easy.set(CURLOPT_SSL_VERIFYHOST, options.tls.verify ? 2 : 0)
+        if let caFile = options.tls.caFile { easy.set(CURLOPT_CAINFO, caFile) }
+        if options.tls.collectCertificate { easy.set(CURLOPT_CERTINFO, true) }
+        // Proxy: explicit, never libcurl's own reading of the environment (the route decides).
+        if let proxy = options.proxy {
+            easy.set(CURLOPT_PROXY, proxy.url)
+            easy.set(CURLOPT_HTTPPROXYTUNNEL, proxy.tunnel)
+            easy.set(CURLOPT_PROXY_SSL_VERIFYPEER, proxy.tls.verify)
+            easy.set(CURLOPT_PROXY_SSL_VERIFYHOST, proxy.tls.verify ? 2 : 0)
+            if let caFile = proxy.tls.caFile { easy.set(CURLOPT_PROXY_CAINFO, caFile) }
+            if proxy.auth != .none {
+                let method: Int
+                switch proxy.auth {
+                case .basic: method = WF_CURLAUTH_BASIC
+                case .digest: method = WF_CURLAUTH_DIGEST
+                case .ntlm: method = WF_CURLAUTH_NTLM
+                case .negotiate: method = WF_CURLAUTH_NEGOTIATE
+                case .none: method = 0
+                }
+                easy.set(CURLOPT_PROXYAUTH, method)
+                easy.set(CURLOPT_PROXYUSERNAME, proxy.username ?? "")
+                easy.set(CURLOPT_PROXYPASSWORD, proxy.password ?? "")
+            }
+        } else {
+            easy.set(CURLOPT_PROXY, "")
+        }
+        if let basic = options.basic {
+            easy.set(CURLOPT_HTTPAUTH, WF_CURLAUTH_BASIC)
+            easy.set(CURLOPT_USERNAME, basic.username)
+            easy.set(CURLOPT_PASSWORD, basic.password)
+        }
+    }
+
+    private func start(body: Data, headers: [String], continuation: CheckedContinuation<HTTPResponse, Error>) {
+        precondition(pending == nil, "HTTPConnection: one request at a time")
+        let (easy, context) = prepareHandles()
+        buffers.reset()
+        errorBuffer.withUnsafeMutableBufferPointer { $0[0] = 0 }
+        // "Expect:" off: a 100-continue round trip only adds latency to every request.
+        easy.setHeaders(headers + ["Expect:"])
+        easy.setPostBody(body)
+        pending = continuation
+        started = CurlEventLoop.nowNanoseconds()
+        let code = context.multi.add(easy)
+        if code != CURLM_OK {
+            pending = nil
+            continuation.resume(throwing: TransferFailure(reason: .other, curlCode: Int(code.rawValue),
+                message: "libcurl could not start the request: \(Curl.describe(code))",
+                proxyConnectStatus: 0, newConnections: 0))
+        }
+    }
+
+    private func finish(_ code: CURLcode) {
+        guard let easy, let context, let continuation = pending else { return }
+        pending = nil
+        context.multi.remove(easy)
+        let newConnections = easy.info(CURLINFO_NUM_CONNECTS)
+        if code != CURLE_OK {
+            let detail = errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+            let message = detail.isEmpty ? Curl.describe(code) : detail
+            continuation.resume(throwing: TransferFailure(reason: Self.reason(for: code), curlCode: Int(code.rawValue),
+                message: message, proxyConnectStatus: easy.info(CURLINFO_HTTP_CONNECTCODE), newConnections: newConnections))
+            return
+        }
+        let response = HTTPResponse(
+            status: easy.info(CURLINFO_RESPONSE_CODE),
+            headers: buffers.headers,
+            body: buffers.body,
+            newConnections: newConnections,
+            localPort: easy.info(CURLINFO_LOCAL_PORT),
+            remoteAddress: "\(easy.infoString(CURLINFO_PRIMARY_IP) ?? "?"):\(easy.info(CURLINFO_PRIMARY_PORT))",
+            certificatesPEM: options.tls.collectCertificate ? easy.certificatesPEM() : [],
+            elapsed: TimeInterval(CurlEventLoop.nowNanoseconds() - started) / 1e9)
+        continuation.resume(returning: response)
+    }
+
+    private static func reason(for code: CURLcode) -> TransferFailure.Reason {
+        switch code {
+        case CURLE_COULDNT_RESOLVE_HOST: return .couldNotResolve
+        case CURLE_COULDNT_RESOLVE_PROXY, CURLE_PROXY: return .proxy
+        case CURLE_COULDNT_CONNECT: return .couldNotConnect
+        case CURLE_OPERATION_TIMEDOUT: return .timedOut
+        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM,
+             CURLE_SSL_CACERT_BADFILE, CURLE_SSL_PINNEDPUBKEYNOTMATCH, CURLE_SSL_CIPHER:
+            return .tls
+        case CURLE_GOT_NOTHING, CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_PARTIAL_FILE:
+            return .connectionClosed
+        default: return .other
+        }
+    }
+}
+
+/// Where libcurl's callbacks put the response (loop thread only).
+final class TransferBuffers {
+    var body = Data()
+    var headers: [(name: String, value: String)] = []
+
+    func reset() {
+        body = Data()
+        headers = []
+    }
+
+    func headerLine(_ bytes: UnsafeRawBufferPointer) {
+        guard let line = String(bytes: bytes, encoding: .isoLatin1)?.trimmingCharacters(in: .whitespacesAndNewlines),
+              !line.isEmpty else { return }
+        if line.hasPrefix("HTTP/") {
+            // A new status line (after CONNECT or a 1xx): only the final response's headers count.
+            headers = []
+            return
+        }
+        guard let colon = line.firstIndex(of: ":") else { return }
+        headers.append((String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+    }
+}

@@ -1,0 +1,243 @@
+import Foundation
+
+/// How a host authenticates us.
+public enum HostAuthentication: Sendable {
+    case basic
+    case ntlm
+    case negotiate
+    case kerberos
+}
+
+/// When SOAP bodies are sealed with the authentication context (MS-WSMV 2.2.9.1).
+public enum MessageEncryption: String, Sendable {
+    /// Sealed over HTTP, plain over HTTPS.
+    case auto
+    case always
+    case never
+}
+
+public struct WinRMConnectionConfig: Sendable {
+    public var endpoint: URL
+    public var authentication: HostAuthentication
+    public var username: String
+    public var password: String
+    public var encryption: MessageEncryption = .auto
+    public var tls = TLSOptions()
+    /// Hex SHA-256 of the server certificate (DER); checked before any credential is sent.
+    public var certificateFingerprintSHA256: String?
+    public var proxy: ProxyOptions?
+    public var connectTimeout: TimeInterval = 10
+    public var operationTimeout: TimeInterval = 20
+
+    public init(endpoint: URL, authentication: HostAuthentication, username: String, password: String) {
+        self.endpoint = endpoint
+        self.authentication = authentication
+        self.username = username
+        self.password = password
+    }
+
+    public var isHTTPS: Bool { endpoint.scheme?.lowercased() == "https" }
+
+    /// Whether bodies go sealed on this connection.
+    public var seals: Bool {
+        switch (authentication, encryption) {
+        case (.basic, _): return false
+        case (_, .always): return true
+        case (_, .never): return false
+        case (_, .auto): return !isHTTPS
+        }
+    }
+
+    /// Where the host is, for messages: "127.1.0.1:5985".
+    public var hostDescription: String {
+        "\(endpoint.host ?? "?"):\(endpoint.port ?? (isHTTPS ? 5986 : 5985))"
+    }
+}
+
+/// One authenticated WinRM connection to one host: libcurl's persistent TCP connection plus
+/// the authentication context bound to it. SOAP in, SOAP out; requests strictly in order.
+public final class WinRMConnection: @unchecked Sendable {
+    public let config: WinRMConnectionConfig
+    let http: HTTPConnection
+    /// The context that seals bodies, once the handshake finished on the current TCP connection.
+    var sealing: SealingContext?
+    var authenticatedPort: Int?
+    var pinnedCertificateChecked = false
+    public private(set) var events: [ConnectionEvent] = []
+    public var onEvent: (@Sendable (ConnectionEvent) -> Void)?
+    /// Requests sent, handshake legs included (tests and benchmarks count round trips).
+    public private(set) var roundTrips = 0
+    public private(set) var lastRoundTrip: TimeInterval = 0
+
+    public init(config: WinRMConnectionConfig, loop: CurlEventLoop = .shared) {
+        self.config = config
+        var options = HTTPConnectionOptions(url: config.endpoint.absoluteString)
+        options.connectTimeout = config.connectTimeout
+        options.transferTimeout = config.operationTimeout + 10
+        options.tls = config.tls
+        options.tls.collectCertificate = config.isHTTPS
+            && (config.certificateFingerprintSHA256 != nil || config.authentication != .basic)
+        options.proxy = config.proxy
+        if config.authentication == .basic {
+            options.basic = BasicCredentials(username: config.username, password: config.password)
+        }
+        http = HTTPConnection(options: options, loop: loop)
+    }
+
+    func record(_ event: ConnectionEvent) {
+        events.append(event)
+        onEvent?(event)
+    }
+
+    /// Sends one SOAP envelope and returns the host's SOAP answer (faults included, as
+    /// bodies with their HTTP status: the WS-Man layer reads them).
+    public func exchange(_ soap: Data) async throws -> (status: Int, body: Data) {
+        switch config.authentication {
+        case .basic:
+            return try await exchangeBasic(soap)
+        case .ntlm, .negotiate, .kerberos:
+            return try await exchangeWithContext(soap)
+        }
+    }
+
+    /// Drops the TCP connection and the context bound to it.
+    public func close() async {
+        sealing = nil
+        authenticatedPort = nil
+        await http.reset()
+    }
+
+    // MARK: Basic
+
+    private func exchangeBasic(_ soap: Data) async throws -> (status: Int, body: Data) {
+        if config.certificateFingerprintSHA256 != nil && !pinnedCertificateChecked {
+            // Learn the certificate with an anonymous request before libcurl sends the password.
+            try await probeCertificate()
+        }
+        let response = try await send(soap, headers: Self.soapHeaders)
+        if config.certificateFingerprintSHA256 != nil && response.newConnections > 0 {
+            // A new TCP connection carried the password before we saw its certificate; make
+            // sure it is still the pinned host before trusting the answer.
+            try checkPinnedCertificate(response)
+        }
+        if response.status == 401 {
+            throw WinRMError(.auth, "\(config.hostDescription) refused Basic credentials for user \(config.username) (HTTP 401): check the credential's password, and that Basic is enabled on the host (winrm set winrm/config/service/auth @{Basic=\"true\"})", code: "401")
+        }
+        try classifyNonSOAPStatus(response)
+        return (response.status, response.body)
+    }
+
+    static let soapHeaders = ["Content-Type: application/soap+xml;charset=UTF-8", "Accept-Encoding: identity"]
+
+    // MARK: shared
+
+    func send(_ body: Data, headers: [String]) async throws -> HTTPResponse {
+        roundTrips += 1
+        do {
+            let response = try await http.post(body: body, headers: headers)
+            lastRoundTrip = response.elapsed
+            return response
+        } catch let failure as TransferFailure {
+            throw classify(failure)
+        }
+    }
+
+    func probeCertificate() async throws {
+        let response = try await send(Data(), headers: Self.soapHeaders)
+        try checkPinnedCertificate(response)
+    }
+
+    func checkPinnedCertificate(_ response: HTTPResponse) throws {
+        guard let expected = config.certificateFingerprintSHA256 else { return }
+        guard let pem = response.certificatesPEM.first, let der = PEM.decode(pem) else {
+            throw WinRMError(.tls, "\(config.hostDescription) presented no certificate to check against tls.fingerprint_sha256")
+        }
+        let actual = Fingerprint.sha256Hex(der)
+        guard Fingerprint.normalise(expected) == actual else {
+            throw WinRMError(.tls, "\(config.hostDescription) presented a certificate with SHA-256 fingerprint \(Fingerprint.colonSeparated(actual)), not the pinned \(Fingerprint.colonSeparated(Fingerprint.normalise(expected))): if the host's certificate was renewed, update tls.fingerprint_sha256; otherwise someone may be intercepting the connection")
+        }
+        pinnedCertificateChecked = true
+    }
+
+    /// Statuses that never carry a WS-Man answer.
+    func classifyNonSOAPStatus(_ response: HTTPResponse) throws {
+        if response.status == 407 {
+            throw proxyAuthError(response)
+        }
+        if config.proxy != nil && (response.status == 502 || response.status == 504 || response.status == 503) && !Self.isSOAP(response) {
+            throw WinRMError(.proxy, "proxy \(config.proxy!.url) answered HTTP \(response.status) for \(config.hostDescription)\(Self.pageTitle(response).map { ": \"\($0)\"" } ?? ""): the proxy could not reach the host — check the host address and port, and the proxy's access rules", code: String(response.status))
+        }
+    }
+
+    func proxyAuthError(_ response: HTTPResponse) -> WinRMError {
+        let schemes = response.headers("Proxy-Authenticate").map { $0.split(separator: " ").first.map(String.init) ?? $0 }
+        let asked = schemes.isEmpty ? "no scheme named" : schemes.joined(separator: ", ")
+        let proxy = config.proxy?.url ?? "the proxy"
+        let configured = config.proxy?.auth.rawValue ?? "none"
+        return WinRMError(.proxyAuth, "proxy \(proxy) refused our proxy credentials (HTTP 407; it asks for \(asked), route sends \(configured)): check the route's proxy_credential and proxy_auth", code: "407")
+    }
+
+    static func isSOAP(_ response: HTTPResponse) -> Bool {
+        let type = response.header("Content-Type")?.lowercased() ?? ""
+        return type.contains("soap+xml") || type.contains("multipart/encrypted")
+    }
+
+    static func pageTitle(_ response: HTTPResponse) -> String? {
+        guard let text = String(data: response.body.prefix(4096), encoding: .utf8),
+              let start = text.range(of: "<title>", options: .caseInsensitive),
+              let end = text.range(of: "</title>", options: .caseInsensitive, range: start.upperBound..<text.endIndex)
+        else { return nil }
+        return text[start.upperBound..<end.lowerBound].trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    func classify(_ failure: TransferFailure) -> WinRMError {
+        let host = config.hostDescription
+        if let proxy = config.proxy {
+            switch failure.proxyConnectStatus {
+            case 407:
+                return WinRMError(.proxyAuth, "proxy \(proxy.url) refused our proxy credentials for CONNECT to \(host) (HTTP 407): check the route's proxy_credential and proxy_auth", code: "407")
+            case 403, 405:
+                let port = config.endpoint.port ?? (config.isHTTPS ? 5986 : 5985)
+                return WinRMError(.proxy, "proxy \(proxy.url) refuses CONNECT to port \(port) (HTTP \(failure.proxyConnectStatus)): allow it (squid: SSL_ports/Safe_ports and http_access for CONNECT) or use mode forward", code: String(failure.proxyConnectStatus))
+            case 502, 503, 504:
+                return WinRMError(.proxy, "proxy \(proxy.url) could not open a tunnel to \(host) (HTTP \(failure.proxyConnectStatus)): the host is unreachable from the proxy — check the address, port and firewall", code: String(failure.proxyConnectStatus))
+            case let status where status >= 300:
+                return WinRMError(.proxy, "proxy \(proxy.url) answered HTTP \(status) to CONNECT \(host): \(failure.message)", code: String(status))
+            default:
+                break
+            }
+            if failure.reason == .proxy || (failure.reason == .couldNotConnect && failure.message.contains(proxyHostPort(proxy))) {
+                return WinRMError(.proxy, "proxy \(proxy.url) is unreachable: \(failure.message) — check the route's proxy address and that the proxy is running", code: "curl:\(failure.curlCode)")
+            }
+        }
+        switch failure.reason {
+        case .timedOut:
+            return WinRMError(.timeout, "\(host) did not answer in time: \(failure.message)", code: "curl:\(failure.curlCode)")
+        case .tls:
+            return WinRMError(.tls, "TLS with \(host) failed: \(failure.message) — give the host's CA in tls.ca_file, pin it with tls.fingerprint_sha256, or (only for labs) set tls.verify false", code: "curl:\(failure.curlCode)")
+        case .couldNotConnect:
+            return WinRMError(.network, "cannot connect to \(host): \(failure.message) — is WinRM listening there (winrm quickconfig) and the firewall open?", code: "curl:\(failure.curlCode)")
+        case .couldNotResolve:
+            return WinRMError(.network, "cannot resolve \(config.endpoint.host ?? host): \(failure.message)", code: "curl:\(failure.curlCode)")
+        case .connectionClosed:
+            if sealing != nil {
+                return WinRMError(.affinity, "\(host) closed the authenticated connection (\(failure.message)): the authentication context was lost with it", code: "curl:\(failure.curlCode)")
+            }
+            return WinRMError(.network, "\(host) closed the connection: \(failure.message)", code: "curl:\(failure.curlCode)")
+        case .proxy, .other:
+            return WinRMError(.network, "\(host): \(failure.message)", code: "curl:\(failure.curlCode)")
+        }
+    }
+
+    private func proxyHostPort(_ proxy: ProxyOptions) -> String {
+        guard let url = URL(string: proxy.url), let host = url.host else { return proxy.url }
+        return url.port.map { "\(host) port \($0)" } ?? host
+    }
+}
+
+/// What seals and unseals bodies on an authenticated connection.
+struct SealingContext {
+    var protocolName: String
+    var wrap: (Data) throws -> Data
+    var unwrap: (Data, String?) throws -> Data
+}

@@ -1,0 +1,39 @@
+import Foundation
+
+/// Every way a host can fail to run a command, as operators need to tell them apart.
+/// The raw values are the `error.kind` strings of `run --format jsonl` (a contract).
+public enum WinRMErrorKind: String, Sendable, CaseIterable, Codable {
+    case auth
+    case affinity
+    case proxyAuth = "proxy_auth"
+    case proxy
+    case policy
+    case tls
+    case network
+    case timeout
+    case wsmanFault = "wsman_fault"
+    case `protocol`
+}
+
+public struct WinRMError: Error, Sendable, CustomStringConvertible, Equatable {
+    public var kind: WinRMErrorKind
+    public var message: String
+    /// A machine-readable detail: an HTTP status, a WS-Man fault code, a curl code.
+    public var code: String?
+
+    public init(_ kind: WinRMErrorKind, _ message: String, code: String? = nil) {
+        self.kind = kind
+        self.message = message
+        self.code = code
+    }
+
+    public var description: String { "\(kind.rawValue): \(message)" }
+}
+
+/// What a connection noticed about itself that the operator should see (session events).
+public enum ConnectionEvent: Sendable, Equatable {
+    case authenticated(mechanism: String, localPort: Int)
+    /// The TCP connection changed under an authenticated context.
+    case affinityLost(detail: String)
+    case reconnected(localPort: Int)
+}
