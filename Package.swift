@@ -25,17 +25,20 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"])]),
         // The one small C shim for variadic and macro APIs (curl_easy_setopt, getmaxyx, COLOR_PAIR).
-        .target(name: "CShims", dependencies: ["CCurl"]),
+        .target(name: "CShims", dependencies: ["CCurl", "CNcurses"]),
 
         .target(name: "WSMan"),
         .target(name: "WinRMAuth", dependencies: [
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        .target(name: "WinRMKerberos", dependencies: ["CGSSAPI"]),
         .target(name: "WinRMTransport", dependencies: ["CCurl", "CShims", "WinRMAuth",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "Inventory"),
         .target(name: "Fleet", dependencies: ["Inventory", "WSMan", "WinRMAuth", "WinRMTransport"]),
+        .target(name: "FleetStore", dependencies: ["CSQLite"]),
+        .target(name: "Console", dependencies: ["CNcurses", "CShims"]),
         .target(name: "WinRMSim", dependencies: [
             "WSMan", "WinRMAuth",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -46,7 +49,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .executableTarget(name: "winfleet", dependencies: [
-            "Fleet", "WinRMSim",
+            "Fleet", "FleetStore", "Console", "WinRMSim",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -55,6 +58,9 @@ let package = Package(
         .testTarget(name: "WinRMTransportTests", dependencies: ["WinRMTransport", "WinRMSim", "WSMan"]),
         .testTarget(name: "InventoryTests", dependencies: ["Inventory"]),
         .testTarget(name: "FleetTests", dependencies: ["Fleet", "WinRMSim"]),
+        .testTarget(name: "WinRMKerberosTests", dependencies: ["WinRMKerberos"]),
+        .testTarget(name: "FleetStoreTests", dependencies: ["FleetStore"]),
+        .testTarget(name: "ConsoleTests", dependencies: ["Console"]),
         .testTarget(name: "WinRMSimTests", dependencies: ["WinRMSim", "WSMan", "WinRMAuth"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Fleet", "WinRMSim"]),
     ],
