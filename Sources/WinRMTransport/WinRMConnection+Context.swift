@@ -1,8 +1,172 @@
 import Foundation
+import WinRMAuth
 
+/// Connection-bound authentication (Negotiate/NTLM; Kerberos through GSS-API slots in as
+/// another `SealingContext`). The handshake runs on an empty-body POST on this connection;
+/// afterwards bodies go without an Authorization header, sealed when the config says so,
+/// and the context lives exactly as long as the TCP connection.
 extension WinRMConnection {
-    /// Connection-bound authentication (NTLM now; Kerberos through GSS-API later).
-    func exchangeWithContext(_ soap: Data) async throws -> (status: Int, body: Data) {
-        throw WinRMError(.auth, "\(config.hostDescription): NTLM/Negotiate/Kerberos are not built in yet")
+    func exchangeWithContext(_ soap: Data) async throws -> SOAPReply {
+        var reauthenticated = false
+        while true {
+            if sealing == nil {
+                try await authenticate()
+            }
+            let (headers, body) = try outgoing(soap)
+            let response = try await send(body, headers: headers)
+            let connectionChanged = response.newConnections > 0
+            if response.status == 401 || (connectionChanged && response.status >= 400) {
+                // The host no longer knows our context: the TCP connection changed under us
+                // (a proxy without affinity, an idle close) or the host dropped it.
+                let what = connectionChanged
+                    ? "the TCP connection changed after authentication (local port \(authenticatedPort ?? 0) → \(response.localPort)), so the host saw an unauthenticated connection"
+                    : "the host answered 401 on the connection we had authenticated (local port \(response.localPort)), so something between us and the host switched connections"
+                record(.affinityLost(detail: what))
+                sealing = nil
+                authenticatedPort = nil
+                if reauthenticated {
+                    throw affinityError(what + "; it happened again after re-authenticating")
+                }
+                reauthenticated = true
+                continue
+            }
+            if connectionChanged {
+                // A new connection answered without asking to authenticate: only possible when the
+                // host accepts anonymous requests, which WinRM never does. Treat as lost affinity.
+                record(.affinityLost(detail: "new TCP connection (local port \(response.localPort)) after authentication"))
+            }
+            try classifyNonSOAPStatus(response)
+            return try incoming(response)
+        }
+    }
+
+    /// Runs the 401 handshake on an empty-body POST.
+    private func authenticate() async throws {
+        let credential = NTLMCredential(user: config.username, password: config.password)
+        var certificateDER: Data?
+        if config.isHTTPS, config.certificateFingerprintSHA256 != nil {
+            try await probeCertificate()
+        }
+        // Leg 1: NEGOTIATE. The answer also carries the server certificate for channel binding.
+        let probeContext = NTLMClientContext(credential: credential)
+        let negotiate = probeContext.negotiateMessage()
+        let first = try await send(Data(), headers: Self.authorizationHeaders(negotiate))
+        let handshakePort = first.localPort
+        if let pem = first.certificatesPEM.first, let der = PEM.decode(pem) {
+            certificateDER = der
+            serverCertificateDER = der
+        } else {
+            certificateDER = serverCertificateDER
+        }
+        if first.status == 407 { throw proxyAuthError(first) }
+        try classifyNonSOAPStatus(first)
+        guard first.status == 401 else {
+            throw WinRMError(.protocol, "\(config.hostDescription) answered HTTP \(first.status) to the NTLM NEGOTIATE where 401 with a challenge was expected\(Self.pageTitle(first).map { " (page \"\($0)\")" } ?? "")", code: String(first.status))
+        }
+        guard let challenge = Self.negotiateToken(first) else {
+            let offered = first.headers("WWW-Authenticate").map { $0.split(separator: " ").first.map(String.init) ?? $0 }
+            if offered.contains(where: { $0.caseInsensitiveCompare("Negotiate") == .orderedSame || $0.caseInsensitiveCompare("NTLM") == .orderedSame }) {
+                throw WinRMError(.auth, "\(config.hostDescription) did not answer our NTLM NEGOTIATE with a challenge: Negotiate/NTLM may be disabled for this account or the request never reached the host", code: "401")
+            }
+            throw WinRMError(.auth, "\(config.hostDescription) does not offer Negotiate (it offers \(offered.isEmpty ? "nothing" : offered.joined(separator: ", "))): enable Negotiate on the host (winrm set winrm/config/service/auth @{Negotiate=\"true\"}) or use the auth it offers", code: "401")
+        }
+        // The client context is made now, with the channel binding of the certificate we saw.
+        let bindings = config.isHTTPS ? certificateDER.map { ChannelBindings.tlsServerEndPoint(certificateDER: $0) } : nil
+        let context = NTLMClientContext(credential: credential, channelBindings: bindings,
+                                        servicePrincipalName: "HTTP/\(config.endpoint.host ?? "")")
+        _ = context.negotiateMessage()
+        // The MIC covers the NEGOTIATE actually sent, so the context that answers must be the one
+        // whose NEGOTIATE went out.
+        let authenticateContext = negotiate == context.negotiateMessage() ? context : probeContext
+        let authenticateMessage: Data
+        do {
+            authenticateMessage = try authenticateContext.authenticateMessage(challenge: challenge)
+        } catch let error as NTLMError {
+            throw WinRMError(.protocol, "\(config.hostDescription) sent a CHALLENGE we cannot use: \(error)")
+        }
+        // Leg 2: AUTHENTICATE, on the same connection.
+        let second = try await send(Data(), headers: Self.authorizationHeaders(authenticateMessage))
+        if second.status == 407 { throw proxyAuthError(second) }
+        if second.newConnections > 0 || second.localPort != handshakePort {
+            record(.affinityLost(detail: "AUTHENTICATE went out on a new TCP connection (local port \(handshakePort) → \(second.localPort))"))
+            throw affinityError("the TCP connection changed between NEGOTIATE and AUTHENTICATE (local port \(handshakePort) → \(second.localPort)); NTLM needs both legs on one connection")
+        }
+        if second.status == 401 {
+            if let proxy = config.proxy, !proxy.tunnel {
+                throw WinRMError(.affinity, "\(config.hostDescription) refused our AUTHENTICATE through forward proxy \(proxy.url) although our connection to the proxy stayed the same: the proxy most likely passed the two NTLM legs over different connections to the host (no connection affinity); if the password is right, use mode tunnel or a proxy that pins connection-auth connections", code: "401")
+            }
+            throw WinRMError(.auth, "\(config.hostDescription) refused the credentials of \(config.username) (HTTP 401 after NTLM AUTHENTICATE on the same connection): check the password and that the account may use WinRM\(config.isHTTPS ? "; over HTTPS the host may also require channel binding (CbtHardeningLevel)" : "")", code: "401")
+        }
+        guard (200..<300).contains(second.status) else {
+            try classifyNonSOAPStatus(second)
+            throw WinRMError(.protocol, "\(config.hostDescription) answered HTTP \(second.status) to the NTLM AUTHENTICATE", code: String(second.status))
+        }
+        guard let sealer = authenticateContext.sealer else {
+            throw WinRMError(.protocol, "\(config.hostDescription) negotiated NTLM without signing and sealing; WinRM message encryption needs both")
+        }
+        let protocolName = WinRMEncryption.spnegoProtocol
+        sealing = SealingContext(
+            protocolName: protocolName,
+            wrap: { try WinRMEncryption.encode($0, protocol: protocolName, sealer: sealer) },
+            unwrap: { try WinRMEncryption.decode($0, contentType: $1, sealer: sealer) })
+        authenticatedPort = second.localPort
+        record(.authenticated(mechanism: "ntlm", localPort: second.localPort))
+    }
+
+    private func outgoing(_ soap: Data) throws -> ([String], Data) {
+        guard config.seals, let sealing else {
+            return (Self.soapHeaders, soap)
+        }
+        do {
+            let body = try sealing.wrap(soap)
+            return (["Content-Type: " + WinRMEncryption.contentType(protocol: sealing.protocolName), "Accept-Encoding: identity"], body)
+        } catch {
+            throw WinRMError(.protocol, "cannot seal the request for \(config.hostDescription): \(error)")
+        }
+    }
+
+    private func incoming(_ response: HTTPResponse) throws -> SOAPReply {
+        let contentType = response.header("Content-Type")
+        var body = response.body
+        if WinRMEncryption.isEncrypted(contentType: contentType) {
+            guard let sealing else {
+                throw WinRMError(.protocol, "\(config.hostDescription) sent a sealed body on a connection without a context")
+            }
+            do {
+                body = try sealing.unwrap(response.body, contentType)
+            } catch {
+                // A failed unseal breaks the RC4 stream: this context is unusable from here on.
+                self.sealing = nil
+                self.authenticatedPort = nil
+                throw WinRMError(.protocol, "\(config.hostDescription) sent a sealed message that fails its integrity check (\(error)): the message was altered on the way or the context is out of step; the connection is dropped", code: "integrity")
+            }
+            return SOAPReply(status: response.status, contentType: "application/soap+xml;charset=UTF-8", body: body, origin: origin(of: response))
+        }
+        if config.seals && response.status < 300 && !body.isEmpty {
+            throw WinRMError(.protocol, "\(config.hostDescription) answered a sealed request with a plain body (\(contentType ?? "no content type")): refusing unsealed data")
+        }
+        return SOAPReply(status: response.status, contentType: contentType, body: body, origin: origin(of: response))
+    }
+
+    private func affinityError(_ what: String) -> WinRMError {
+        let via = config.proxy.map { " through proxy \($0.url) (\($0.tunnel ? "tunnel" : "forward") mode)" } ?? ""
+        let remedy = config.proxy.map { $0.tunnel
+            ? "check the proxy keeps CONNECT tunnels open (no idle close right after the 200)"
+            : "use mode tunnel, or a proxy that pins connection-auth connections" } ?? "check for a load balancer or middlebox that closes or swaps connections"
+        return WinRMError(.affinity, "\(config.hostDescription)\(via): connection affinity lost: \(what) — NTLM needs one TCP connection end to end: \(remedy)")
+    }
+
+    static func authorizationHeaders(_ token: Data) -> [String] {
+        ["Authorization: Negotiate " + token.base64EncodedString(), "Content-Type: application/soap+xml;charset=UTF-8", "Accept-Encoding: identity"]
+    }
+
+    /// The token of `WWW-Authenticate: Negotiate <b64>` (or `NTLM <b64>`).
+    static func negotiateToken(_ response: HTTPResponse) -> Data? {
+        for value in response.headers("WWW-Authenticate") {
+            let parts = value.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2, ["negotiate", "ntlm"].contains(parts[0].lowercased()) else { continue }
+            if let token = Data(base64Encoded: String(parts[1]).trimmingCharacters(in: .whitespaces)) { return token }
+        }
+        return nil
     }
 }

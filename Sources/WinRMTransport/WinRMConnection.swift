@@ -63,6 +63,9 @@ public final class WinRMConnection: @unchecked Sendable {
     var sealing: SealingContext?
     var authenticatedPort: Int?
     var pinnedCertificateChecked = false
+    /// The host's certificate (DER) as last seen, for channel binding when a handshake runs on
+    /// a connection whose TLS handshake happened earlier.
+    var serverCertificateDER: Data?
     public private(set) var events: [ConnectionEvent] = []
     public var onEvent: (@Sendable (ConnectionEvent) -> Void)?
     /// Requests sent, handshake legs included (tests and benchmarks count round trips).
@@ -89,9 +92,9 @@ public final class WinRMConnection: @unchecked Sendable {
         onEvent?(event)
     }
 
-    /// Sends one SOAP envelope and returns the host's SOAP answer (faults included, as
+    /// Sends one SOAP envelope and returns the host's answer, unsealed (faults included, as
     /// bodies with their HTTP status: the WS-Man layer reads them).
-    public func exchange(_ soap: Data) async throws -> (status: Int, body: Data) {
+    public func exchange(_ soap: Data) async throws -> SOAPReply {
         switch config.authentication {
         case .basic:
             return try await exchangeBasic(soap)
@@ -109,7 +112,7 @@ public final class WinRMConnection: @unchecked Sendable {
 
     // MARK: Basic
 
-    private func exchangeBasic(_ soap: Data) async throws -> (status: Int, body: Data) {
+    private func exchangeBasic(_ soap: Data) async throws -> SOAPReply {
         if config.certificateFingerprintSHA256 != nil && !pinnedCertificateChecked {
             // Learn the certificate with an anonymous request before libcurl sends the password.
             try await probeCertificate()
@@ -124,7 +127,16 @@ public final class WinRMConnection: @unchecked Sendable {
             throw WinRMError(.auth, "\(config.hostDescription) refused Basic credentials for user \(config.username) (HTTP 401): check the credential's password, and that Basic is enabled on the host (winrm set winrm/config/service/auth @{Basic=\"true\"})", code: "401")
         }
         try classifyNonSOAPStatus(response)
-        return (response.status, response.body)
+        return SOAPReply(status: response.status, contentType: response.header("Content-Type"), body: response.body,
+                         origin: origin(of: response))
+    }
+
+    /// Who answered: the proxy (forward mode) or the host itself.
+    func origin(of response: HTTPResponse) -> String {
+        if let proxy = config.proxy, !proxy.tunnel, !config.isHTTPS {
+            return "proxy \(proxy.url) for \(config.hostDescription)"
+        }
+        return config.hostDescription
     }
 
     static let soapHeaders = ["Content-Type: application/soap+xml;charset=UTF-8", "Accept-Encoding: identity"]
@@ -233,6 +245,15 @@ public final class WinRMConnection: @unchecked Sendable {
         guard let url = URL(string: proxy.url), let host = url.host else { return proxy.url }
         return url.port.map { "\(host) port \($0)" } ?? host
     }
+}
+
+/// A host's answer to one SOAP request, after unsealing.
+public struct SOAPReply: Sendable {
+    public var status: Int
+    public var contentType: String?
+    public var body: Data
+    /// Who sent it, for messages ("127.1.0.1:5985", or the proxy in forward mode).
+    public var origin: String
 }
 
 /// What seals and unseals bodies on an authenticated connection.

@@ -1,0 +1,68 @@
+import Foundation
+import Inventory
+
+/// Text reports of a run, clush-style: identical results folded into one host set.
+public enum RunReport {
+    /// One block per distinct (status, exit code, stdout, stderr, error), largest first:
+    /// `---------------- win[0001-0040,0042] (41) exit 0`, then the output once.
+    public static func grouped(_ results: [HostResult]) -> String {
+        struct Key: Hashable {
+            var status: HostStatus
+            var exitCode: Int32?
+            var stdout: String
+            var stderr: String
+            var error: String?
+        }
+        var groups: [Key: [String]] = [:]
+        var order: [Key] = []
+        for result in results {
+            let key = Key(status: result.status, exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr,
+                          error: result.error.map { "\($0.kind.rawValue): \(Self.withoutHost($0.message, host: result.host))" })
+            if groups[key] == nil { order.append(key) }
+            groups[key, default: []].append(result.host)
+        }
+        order.sort { groups[$0]!.count > groups[$1]!.count }
+        var text = ""
+        for key in order {
+            let hosts = groups[key]!
+            var label = "\(HostSet.fold(hosts)) (\(hosts.count))"
+            switch key.status {
+            case .ok, .failed: label += " exit \(key.exitCode.map(String.init) ?? "?")"
+            default: label += " \(key.status.rawValue)"
+            }
+            text += "---------------- \(label)\n"
+            if let error = key.error { text += "error \(error)\n" }
+            if !key.stdout.isEmpty { text += key.stdout.hasSuffix("\n") ? key.stdout : key.stdout + "\n" }
+            if !key.stderr.isEmpty {
+                let stderr = key.stderr.hasSuffix("\n") ? key.stderr : key.stderr + "\n"
+                text += stderr.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map { "stderr: \($0)\n" }.joined()
+            }
+        }
+        return text
+    }
+
+    /// Host-specific messages would keep otherwise identical errors apart.
+    static func withoutHost(_ message: String, host: String) -> String {
+        message.replacingOccurrences(of: host, with: "<host>")
+    }
+
+    /// `41 ok, 2 failed (exit 3: 2), 1 error (auth: 1) in 1.2 s`
+    public static func summary(_ results: [HostResult], elapsed: TimeInterval) -> String {
+        var parts: [String] = []
+        for status in HostStatus.allCases {
+            let matching = results.filter { $0.status == status }
+            guard !matching.isEmpty else { continue }
+            var part = "\(matching.count) \(status.rawValue)"
+            if status == .failed {
+                let byCode = Dictionary(grouping: matching, by: { $0.exitCode ?? -1 }).sorted { $0.key < $1.key }
+                part += " (" + byCode.map { "exit \($0.key): \($0.value.count)" }.joined(separator: ", ") + ")"
+            }
+            if status == .error || status == .timeout {
+                let byKind = Dictionary(grouping: matching, by: { $0.error?.kind.rawValue ?? "unknown" }).sorted { $0.key < $1.key }
+                part += " (" + byKind.map { "\($0.key): \($0.value.count)" }.joined(separator: ", ") + ")"
+            }
+            parts.append(part)
+        }
+        return "\(results.count) host(s): " + parts.joined(separator: ", ") + String(format: " in %.2f s", elapsed)
+    }
+}
