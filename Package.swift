@@ -49,7 +49,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .executableTarget(name: "winfleet", dependencies: [
-            "Fleet", "FleetStore", "Console", "WinRMSim",
+            "Fleet", "WinRMSim",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

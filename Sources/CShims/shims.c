@@ -12,6 +12,9 @@ CURLcode wf_easy_setopt_off_t(CURL *easy, CURLoption option, curl_off_t value) {
 CURLcode wf_easy_setopt_write_function(CURL *easy, size_t (*fn)(char *, size_t, size_t, void *)) { return curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, fn); }
 CURLcode wf_easy_setopt_header_function(CURL *easy, size_t (*fn)(char *, size_t, size_t, void *)) { return curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, fn); }
 
+CURLcode wf_easy_setopt_read_function(CURL *easy, size_t (*fn)(char *, size_t, size_t, void *)) { return curl_easy_setopt(easy, CURLOPT_READFUNCTION, fn); }
+CURLcode wf_easy_setopt_seek_function(CURL *easy, int (*fn)(void *, curl_off_t, int)) { return curl_easy_setopt(easy, CURLOPT_SEEKFUNCTION, fn); }
+
 CURLcode wf_easy_getinfo_long(CURL *easy, CURLINFO info, long *value) { return curl_easy_getinfo(easy, info, value); }
 CURLcode wf_easy_getinfo_string(CURL *easy, CURLINFO info, char **value) { return curl_easy_getinfo(easy, info, value); }
 CURLcode wf_easy_getinfo_pointer(CURL *easy, CURLINFO info, void **value) { return curl_easy_getinfo(easy, info, value); }

@@ -32,13 +32,19 @@ public enum RunReport {
             }
             text += "---------------- \(label)\n"
             if let error = key.error { text += "error \(error)\n" }
-            if !key.stdout.isEmpty { text += key.stdout.hasSuffix("\n") ? key.stdout : key.stdout + "\n" }
-            if !key.stderr.isEmpty {
-                let stderr = key.stderr.hasSuffix("\n") ? key.stderr : key.stderr + "\n"
+            let stdout = Self.unixLines(key.stdout), stderr = Self.unixLines(key.stderr)
+            if !stdout.isEmpty { text += stdout.hasSuffix("\n") ? stdout : stdout + "\n" }
+            if !stderr.isEmpty {
+                let stderr = stderr.hasSuffix("\n") ? stderr : stderr + "\n"
                 text += stderr.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map { "stderr: \($0)\n" }.joined()
             }
         }
         return text
+    }
+
+    /// Windows ends lines with CRLF; a terminal report reads better with plain newlines.
+    static func unixLines(_ text: String) -> String {
+        text.replacingOccurrences(of: "\r\n", with: "\n")
     }
 
     /// Host-specific messages would keep otherwise identical errors apart.

@@ -63,14 +63,17 @@ public enum Curl {
             check(wf_easy_setopt_pointer(handle, option, pointer), option)
         }
 
-        /// Copies the body into libcurl, so the transfer owns it.
-        func setPostBody(_ body: Data) {
-            check(wf_easy_setopt_off_t(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)), CURLOPT_POSTFIELDSIZE_LARGE)
-            body.withUnsafeBytes { raw in
-                // An empty body still needs a valid pointer: libcurl then sends Content-Length: 0.
-                let base = raw.baseAddress ?? UnsafeRawPointer(("" as StaticString).utf8Start)
-                check(wf_easy_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: base)), CURLOPT_COPYPOSTFIELDS)
-            }
+        /// The size of the body that the read function will deliver (sent as Content-Length).
+        func setPostBodySize(_ size: Int) {
+            check(wf_easy_setopt_off_t(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(size)), CURLOPT_POSTFIELDSIZE_LARGE)
+        }
+
+        func setReadFunction(_ fn: @escaping @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int) {
+            check(wf_easy_setopt_read_function(handle, fn), CURLOPT_READFUNCTION)
+        }
+
+        func setSeekFunction(_ fn: @escaping @convention(c) (UnsafeMutableRawPointer?, curl_off_t, Int32) -> Int32) {
+            check(wf_easy_setopt_seek_function(handle, fn), CURLOPT_SEEKFUNCTION)
         }
 
         func setHeaders(_ headers: [String]) {

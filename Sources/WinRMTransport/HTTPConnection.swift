@@ -82,6 +82,8 @@ public struct HTTPResponse: Sendable {
 public struct TransferFailure: Error, Sendable, CustomStringConvertible {
     public enum Reason: Sendable {
         case couldNotResolve, couldNotConnect, timedOut, tls, proxy, connectionClosed, other
+        /// The kept connection died under a request that must not be sent twice.
+        case resendRefused
     }
     public var reason: Reason
     public var curlCode: Int
@@ -126,10 +128,12 @@ public final class HTTPConnection: @unchecked Sendable {
     }
 
     /// POSTs `body` with `headers` and returns the response. Throws `TransferFailure`.
-    public func post(body: Data, headers: [String]) async throws -> HTTPResponse {
+    /// - Parameter resendable: whether libcurl may send the body again on a new connection when
+    ///   the kept one dies under it; when not, the transfer fails with `.resendRefused`.
+    public func post(body: Data, headers: [String], resendable: Bool = true) async throws -> HTTPResponse {
         try await withCheckedThrowingContinuation { continuation in
             loop.execute { [self] in
-                start(body: body, headers: headers, continuation: continuation)
+                start(body: body, headers: headers, resendable: resendable, continuation: continuation)
             }
         }
     }
@@ -175,6 +179,21 @@ public final class HTTPConnection: @unchecked Sendable {
         let buffersPointer = Unmanaged.passUnretained(buffers).toOpaque()
         easy.set(CURLOPT_WRITEDATA, pointer: buffersPointer)
         easy.set(CURLOPT_HEADERDATA, pointer: buffersPointer)
+        easy.set(CURLOPT_READDATA, pointer: buffersPointer)
+        easy.set(CURLOPT_SEEKDATA, pointer: buffersPointer)
+        easy.setReadFunction { destination, size, count, user in
+            guard let destination, let user else { return 0 }
+            let buffers = Unmanaged<TransferBuffers>.fromOpaque(user).takeUnretainedValue()
+            return buffers.readRequest(into: UnsafeMutableRawPointer(destination), capacity: size * count)
+        }
+        // libcurl rewinds the body only to send it again: after a kept connection died under
+        // a request, it retries on a new one. That is refused for requests that must not
+        // reach the host twice.
+        easy.setSeekFunction { user, offset, origin in
+            guard let user else { return Int32(CURL_SEEKFUNC_FAIL) }
+            let buffers = Unmanaged<TransferBuffers>.fromOpaque(user).takeUnretainedValue()
+            return buffers.rewind(to: Int(offset), origin: origin) ? Int32(CURL_SEEKFUNC_OK) : Int32(CURL_SEEKFUNC_FAIL)
+        }
         easy.setWriteFunction { data, size, count, user in
             guard let data, let user else { return 0 }
             let buffers = Unmanaged<TransferBuffers>.fromOpaque(user).takeUnretainedValue()
@@ -222,14 +241,14 @@ public final class HTTPConnection: @unchecked Sendable {
         }
     }
 
-    private func start(body: Data, headers: [String], continuation: CheckedContinuation<HTTPResponse, Error>) {
+    private func start(body: Data, headers: [String], resendable: Bool, continuation: CheckedContinuation<HTTPResponse, Error>) {
         precondition(pending == nil, "HTTPConnection: one request at a time")
         let (easy, context) = prepareHandles()
-        buffers.reset()
+        buffers.reset(request: body, resendable: resendable)
         errorBuffer.withUnsafeMutableBufferPointer { $0[0] = 0 }
         // "Expect:" off: a 100-continue round trip only adds latency to every request.
         easy.setHeaders(headers + ["Expect:"])
-        easy.setPostBody(body)
+        easy.setPostBodySize(body.count)
         pending = continuation
         started = CurlEventLoop.nowNanoseconds()
         let code = context.multi.add(easy)
@@ -249,7 +268,8 @@ public final class HTTPConnection: @unchecked Sendable {
         if code != CURLE_OK {
             let detail = errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
             let message = detail.isEmpty ? Curl.describe(code) : detail
-            continuation.resume(throwing: TransferFailure(reason: Self.reason(for: code), curlCode: Int(code.rawValue),
+            let reason = buffers.resendRefused ? .resendRefused : Self.reason(for: code)
+            continuation.resume(throwing: TransferFailure(reason: reason, curlCode: Int(code.rawValue),
                 message: message, proxyConnectStatus: easy.info(CURLINFO_HTTP_CONNECTCODE), newConnections: newConnections))
             return
         }
@@ -285,10 +305,38 @@ public final class HTTPConnection: @unchecked Sendable {
 final class TransferBuffers {
     var body = Data()
     var headers: [(name: String, value: String)] = []
+    private var request = Data()
+    private var requestOffset = 0
+    private var resendable = true
+    private(set) var resendRefused = false
 
-    func reset() {
+    func reset(request: Data, resendable: Bool) {
         body = Data()
         headers = []
+        self.request = request
+        requestOffset = 0
+        self.resendable = resendable
+        resendRefused = false
+    }
+
+    func readRequest(into destination: UnsafeMutableRawPointer, capacity: Int) -> Int {
+        let count = min(capacity, request.count - requestOffset)
+        guard count > 0 else { return 0 }
+        request.withUnsafeBytes { raw in
+            destination.copyMemory(from: raw.baseAddress! + requestOffset, byteCount: count)
+        }
+        requestOffset += count
+        return count
+    }
+
+    func rewind(to offset: Int, origin: Int32) -> Bool {
+        guard resendable else {
+            resendRefused = true
+            return false
+        }
+        guard origin == SEEK_SET, offset >= 0, offset <= request.count else { return false }
+        requestOffset = offset
+        return true
     }
 
     func headerLine(_ bytes: UnsafeRawBufferPointer) {

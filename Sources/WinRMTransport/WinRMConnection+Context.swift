@@ -6,14 +6,14 @@ import WinRMAuth
 /// afterwards bodies go without an Authorization header, sealed when the config says so,
 /// and the context lives exactly as long as the TCP connection.
 extension WinRMConnection {
-    func exchangeWithContext(_ soap: Data) async throws -> SOAPReply {
+    func exchangeWithContext(_ soap: Data, idempotent: Bool) async throws -> SOAPReply {
         var reauthenticated = false
         while true {
             if sealing == nil {
                 try await authenticate()
             }
             let (headers, body) = try outgoing(soap)
-            let response = try await send(body, headers: headers)
+            let response = try await send(body, headers: headers, resendable: idempotent)
             let connectionChanged = response.newConnections > 0
             if response.status == 401 || (connectionChanged && response.status >= 400) {
                 // The host no longer knows our context: the TCP connection changed under us
@@ -24,6 +24,9 @@ extension WinRMConnection {
                 record(.affinityLost(detail: what))
                 sealing = nil
                 authenticatedPort = nil
+                // libcurl never re-sends a non-idempotent body (the rewind is refused), so a 401
+                // here means the host did not act on it: sending it again after re-authenticating
+                // cannot run anything twice.
                 if reauthenticated {
                     throw affinityError(what + "; it happened again after re-authenticating")
                 }

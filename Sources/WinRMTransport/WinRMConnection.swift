@@ -94,12 +94,14 @@ public final class WinRMConnection: @unchecked Sendable {
 
     /// Sends one SOAP envelope and returns the host's answer, unsealed (faults included, as
     /// bodies with their HTTP status: the WS-Man layer reads them).
-    public func exchange(_ soap: Data) async throws -> SOAPReply {
+    /// - Parameter idempotent: false for requests that must never reach the host twice (Command,
+    ///   Send): after a lost connection they are not sent again, the error says so instead.
+    public func exchange(_ soap: Data, idempotent: Bool = true) async throws -> SOAPReply {
         switch config.authentication {
         case .basic:
-            return try await exchangeBasic(soap)
+            return try await exchangeBasic(soap, idempotent: idempotent)
         case .ntlm, .negotiate, .kerberos:
-            return try await exchangeWithContext(soap)
+            return try await exchangeWithContext(soap, idempotent: idempotent)
         }
     }
 
@@ -112,12 +114,12 @@ public final class WinRMConnection: @unchecked Sendable {
 
     // MARK: Basic
 
-    private func exchangeBasic(_ soap: Data) async throws -> SOAPReply {
+    private func exchangeBasic(_ soap: Data, idempotent: Bool) async throws -> SOAPReply {
         if config.certificateFingerprintSHA256 != nil && !pinnedCertificateChecked {
             // Learn the certificate with an anonymous request before libcurl sends the password.
             try await probeCertificate()
         }
-        let response = try await send(soap, headers: Self.soapHeaders)
+        let response = try await send(soap, headers: Self.soapHeaders, resendable: idempotent)
         if config.certificateFingerprintSHA256 != nil && response.newConnections > 0 {
             // A new TCP connection carried the password before we saw its certificate; make
             // sure it is still the pinned host before trusting the answer.
@@ -143,14 +145,22 @@ public final class WinRMConnection: @unchecked Sendable {
 
     // MARK: shared
 
-    func send(_ body: Data, headers: [String]) async throws -> HTTPResponse {
+    func send(_ body: Data, headers: [String], resendable: Bool = true) async throws -> HTTPResponse {
         roundTrips += 1
         do {
-            let response = try await http.post(body: body, headers: headers)
+            let response = try await http.post(body: body, headers: headers, resendable: resendable)
             lastRoundTrip = response.elapsed
             return response
         } catch let failure as TransferFailure {
-            throw classify(failure)
+            var error = classify(failure)
+            // Only a body-carrying request can have been acted on; the handshake legs are empty.
+            switch failure.reason {
+            case .connectionClosed, .timedOut, .other, .resendRefused:
+                error.requestMayHaveArrived = !body.isEmpty
+            case .couldNotConnect, .couldNotResolve, .tls, .proxy:
+                break
+            }
+            throw error
         }
     }
 
@@ -231,6 +241,8 @@ public final class WinRMConnection: @unchecked Sendable {
             return WinRMError(.network, "cannot connect to \(host): \(failure.message) — is WinRM listening there (winrm quickconfig) and the firewall open?", code: "curl:\(failure.curlCode)")
         case .couldNotResolve:
             return WinRMError(.network, "cannot resolve \(config.endpoint.host ?? host): \(failure.message)", code: "curl:\(failure.curlCode)")
+        case .resendRefused:
+            return WinRMError(.network, "\(host): the connection was lost while a command request was on it; it is not sent again because the host may already have started it", code: "uncertain")
         case .connectionClosed:
             if sealing != nil {
                 return WinRMError(.affinity, "\(host) closed the authenticated connection (\(failure.message)): the authentication context was lost with it", code: "curl:\(failure.curlCode)")

@@ -20,11 +20,15 @@ public struct WinRMError: Error, Sendable, CustomStringConvertible, Equatable {
     public var message: String
     /// A machine-readable detail: an HTTP status, a WS-Man fault code, a curl code.
     public var code: String?
+    /// The SOAP request was on the wire when the failure came: the host may have acted on it.
+    /// A Command in that state is never sent again (it could run twice).
+    public var requestMayHaveArrived: Bool
 
-    public init(_ kind: WinRMErrorKind, _ message: String, code: String? = nil) {
+    public init(_ kind: WinRMErrorKind, _ message: String, code: String? = nil, requestMayHaveArrived: Bool = false) {
         self.kind = kind
         self.message = message
         self.code = code
+        self.requestMayHaveArrived = requestMayHaveArrived
     }
 
     public var description: String { "\(kind.rawValue): \(message)" }

@@ -33,7 +33,7 @@ struct HostsCommand: ParsableCommand {
             }
             return
         }
-        let rows = hosts.map { host -> [String] in
+        let rows = hosts.map { (host: InventoryHost) -> [String] in
             let route = inventory.effectiveRoute(for: host, environment: environment)
             let findings = Policy.evaluate(host: host, route: route)
             let policy = findings.first { $0.severity == .refuse }.map { "REFUSED (rule \($0.rule))" }

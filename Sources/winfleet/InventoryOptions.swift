@@ -15,7 +15,7 @@ struct InventoryOptions: ParsableArguments {
     }
 
     /// Loads the inventory and selects the targeted hosts, or throws an exit with a clear message.
-    func load() throws -> (Inventory, [Host]) {
+    func load() throws -> (Inventory, [InventoryHost]) {
         guard let path = inventoryPath() else {
             throw failUsage("winfleet: no inventory: pass --inventory FILE or set WINFLEET_INVENTORY (see inventory.example.json)")
         }
@@ -25,7 +25,7 @@ struct InventoryOptions: ParsableArguments {
         } catch {
             throw failUsage("winfleet: \(error)")
         }
-        let hosts: [Host]
+        let hosts: [InventoryHost]
         do {
             hosts = try TargetExpression.parse(target ?? "").select(from: inventory)
         } catch {

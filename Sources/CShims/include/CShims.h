@@ -16,6 +16,8 @@ CURLcode wf_easy_setopt_pointer(CURL *easy, CURLoption option, void *value);
 CURLcode wf_easy_setopt_off_t(CURL *easy, CURLoption option, curl_off_t value);
 CURLcode wf_easy_setopt_write_function(CURL *easy, size_t (*fn)(char *, size_t, size_t, void *));
 CURLcode wf_easy_setopt_header_function(CURL *easy, size_t (*fn)(char *, size_t, size_t, void *));
+CURLcode wf_easy_setopt_read_function(CURL *easy, size_t (*fn)(char *, size_t, size_t, void *));
+CURLcode wf_easy_setopt_seek_function(CURL *easy, int (*fn)(void *, curl_off_t, int));
 
 CURLcode wf_easy_getinfo_long(CURL *easy, CURLINFO info, long *value);
 CURLcode wf_easy_getinfo_string(CURL *easy, CURLINFO info, char **value);
