@@ -1,0 +1,221 @@
+import Foundation
+
+/// MS-WSMV §2.2.9.1 HTTP message encryption framing (`multipart/encrypted`).
+///
+/// Body layout (tabs and CRLFs are mandatory; `L` is the security header length, uint32 little-endian):
+///
+///     --Encrypted Boundary\r\n
+///     \tContent-Type: <protocol>\r\n
+///     \tOriginalContent: type=application/soap+xml;charset=UTF-8;Length=<plaintext length>\r\n
+///     --Encrypted Boundary\r\n
+///     \tContent-Type: application/octet-stream\r\n
+///     <L><security header><encrypted payload>--Encrypted Boundary--\r\n
+public enum WinRMEncryption {
+    public static let spnegoProtocol = "application/HTTP-SPNEGO-session-encrypted"
+    public static let kerberosProtocol = "application/HTTP-Kerberos-session-encrypted"
+    public static let boundary = "Encrypted Boundary"
+
+    /// `multipart/encrypted;protocol="<protocol>";boundary="Encrypted Boundary"` for the HTTP Content-Type header.
+    public static func contentType(protocol: String) -> String {
+        "multipart/encrypted;protocol=\"\(`protocol`)\";boundary=\"\(boundary)\""
+    }
+
+    /// True when a response Content-Type announces an encrypted body (a server may answer in plain SOAP).
+    public static func isEncrypted(contentType: String?) -> Bool {
+        guard let contentType else { return false }
+        let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map {
+            $0.trimmingCharacters(in: .whitespaces).lowercased()
+        }
+        return mediaType == "multipart/encrypted" || mediaType == "multipart/x-multi-encrypted"
+    }
+
+    /// Seals `plaintext` (the SOAP envelope bytes) and frames it. The caller sets Content-Type to
+    /// `contentType(protocol:)` and Content-Length to the returned body's length.
+    public static func encode(_ plaintext: Data, protocol: String, sealer: MessageSealer, charset: String = "UTF-8") throws -> Data {
+        let (header, payload) = try sealer.wrap(plaintext)
+        let preamble = "--\(boundary)\r\n"
+            + "\tContent-Type: \(`protocol`)\r\n"
+            + "\tOriginalContent: type=application/soap+xml;charset=\(charset);Length=\(plaintext.count)\r\n"
+            + "--\(boundary)\r\n"
+            + "\tContent-Type: application/octet-stream\r\n"
+        let trailer = "--\(boundary)--\r\n"
+        var body = Data(capacity: preamble.utf8.count + 4 + header.count + payload.count + trailer.utf8.count)
+        body.append(contentsOf: Array(preamble.utf8))
+        var length = ByteWriter(capacity: 4)
+        length.append(UInt32(header.count))
+        body.append(contentsOf: length.bytes)
+        body.append(header)
+        body.append(payload)
+        body.append(contentsOf: Array(trailer.utf8))
+        return body
+    }
+
+    /// Unframes and unseals a response body. Handles several encrypted parts (concatenated in order) and
+    /// tolerates Exchange's `-- Encrypted Boundary` (space after the dashes). Each part's decrypted length must
+    /// equal its `Length=`; a mismatch is reported as `WinRMEncryptionError.integrity`.
+    /// - Parameter contentType: the response Content-Type; nil assumes the standard boundary. A non-multipart
+    ///   type throws `.notEncrypted` so the caller can treat the body as plain SOAP.
+    public static func decode(_ body: Data, contentType: String?, sealer: MessageSealer) throws -> Data {
+        let boundaryName: String
+        if let contentType {
+            guard isEncrypted(contentType: contentType) else { throw WinRMEncryptionError.notEncrypted(contentType: contentType) }
+            boundaryName = parameter("boundary", in: contentType) ?? boundary
+        } else {
+            boundaryName = boundary
+        }
+        let bytes = [UInt8](body)
+        let scanner = BoundaryScanner(bytes: bytes, boundary: Array(boundaryName.utf8))
+
+        guard var marker = scanner.next(from: 0) else {
+            throw WinRMEncryptionError.missingBoundary("body has no \"--\(boundaryName)\" line")
+        }
+        guard !marker.isClosing else {
+            throw WinRMEncryptionError.missingBoundary("body starts with the closing boundary and holds no encrypted part")
+        }
+        var plaintext = Data()
+        var partIndex = 0
+        while true {
+            // Part 1: the OriginalContent description, up to the next boundary.
+            let headerStart = marker.end
+            guard let dataMarker = scanner.next(from: headerStart), !dataMarker.isClosing else {
+                throw WinRMEncryptionError.missingBoundary("part \(partIndex): no boundary before the application/octet-stream part")
+            }
+            let description = String(decoding: bytes[headerStart..<dataMarker.start], as: UTF8.self)
+            guard let declaredLength = originalLength(in: description) else {
+                throw WinRMEncryptionError.missingLength(
+                    "part \(partIndex): OriginalContent has no Length=<n> (got \(description.trimmingCharacters(in: .whitespacesAndNewlines).debugDescription))")
+            }
+
+            // Part 2: "\tContent-Type: application/octet-stream\r\n" then <L><header><payload>.
+            guard let lineEnd = scanner.indexAfterLine(from: dataMarker.end) else {
+                throw WinRMEncryptionError.badLengthPrefix("part \(partIndex): octet-stream Content-Type line is not terminated by CRLF")
+            }
+            guard lineEnd + 4 <= bytes.count, let headerLength = ByteReader(bytes).uint32(at: lineEnd) else {
+                throw WinRMEncryptionError.badLengthPrefix("part \(partIndex): body ends before the 4-byte security header length")
+            }
+            let securityHeaderStart = lineEnd + 4
+            guard Int(headerLength) <= bytes.count - securityHeaderStart else {
+                throw WinRMEncryptionError.badLengthPrefix(
+                    "part \(partIndex): security header length \(headerLength) exceeds the \(bytes.count - securityHeaderStart) bytes left")
+            }
+            let payloadStart = securityHeaderStart + Int(headerLength)
+            guard let endMarker = scanner.next(from: payloadStart) else {
+                throw WinRMEncryptionError.missingBoundary("part \(partIndex): no boundary after the encrypted payload")
+            }
+            let securityHeader = Data(bytes[securityHeaderStart..<payloadStart])
+            let payload = Data(bytes[payloadStart..<endMarker.start])
+            let unwrapped = try sealer.unwrap(header: securityHeader, payload: payload)
+            guard unwrapped.count == declaredLength else {
+                throw WinRMEncryptionError.integrity(
+                    "part \(partIndex): decrypted \(unwrapped.count) bytes but OriginalContent says Length=\(declaredLength)")
+            }
+            plaintext.append(unwrapped)
+            if endMarker.isClosing { return plaintext }
+            marker = endMarker
+            partIndex += 1
+        }
+    }
+
+    // MARK: - Parsing helpers
+
+    static func parameter(_ name: String, in headerValue: String) -> String? {
+        for piece in headerValue.split(separator: ";").dropFirst() {
+            let pair = piece.split(separator: "=", maxSplits: 1)
+            guard pair.count == 2, pair[0].trimmingCharacters(in: .whitespaces).lowercased() == name else { continue }
+            var value = pair[1].trimmingCharacters(in: .whitespaces)
+            if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 {
+                value = String(value.dropFirst().dropLast())
+            }
+            return value
+        }
+        return nil
+    }
+
+    static func originalLength(in description: String) -> Int? {
+        guard let range = description.range(of: "Length=", options: .caseInsensitive) else { return nil }
+        let digits = description[range.upperBound...].prefix { $0.isASCII && $0.isNumber }
+        return Int(digits)
+    }
+}
+
+/// Finds `--<optional spaces/tabs><boundary>` markers; a marker followed by `--` closes the body.
+struct BoundaryScanner {
+    struct Marker {
+        var start: Int
+        /// First byte after the marker line (after CRLF, or after `--`+CRLF for the closing marker when present).
+        var end: Int
+        var isClosing: Bool
+    }
+
+    let bytes: [UInt8]
+    let boundary: [UInt8]
+
+    func next(from start: Int) -> Marker? {
+        let dash = UInt8(ascii: "-")
+        var index = start
+        while index + 1 < bytes.count {
+            guard bytes[index] == dash, bytes[index + 1] == dash else { index += 1; continue }
+            var cursor = index + 2
+            while cursor < bytes.count, bytes[cursor] == UInt8(ascii: " ") || bytes[cursor] == UInt8(ascii: "\t") { cursor += 1 }
+            if cursor + boundary.count <= bytes.count, bytes[cursor..<(cursor + boundary.count)].elementsEqual(boundary) {
+                cursor += boundary.count
+                var closing = false
+                if cursor + 1 < bytes.count, bytes[cursor] == dash, bytes[cursor + 1] == dash {
+                    closing = true
+                    cursor += 2
+                }
+                if cursor + 1 < bytes.count, bytes[cursor] == UInt8(ascii: "\r"), bytes[cursor + 1] == UInt8(ascii: "\n") {
+                    cursor += 2
+                } else if !closing {
+                    index += 1  // "--Encrypted Boundary" not at a line end: not a delimiter
+                    continue
+                }
+                return Marker(start: index, end: cursor, isClosing: closing)
+            }
+            index += 1
+        }
+        return nil
+    }
+
+    /// Index just after the next CRLF at or after `start`.
+    func indexAfterLine(from start: Int) -> Int? {
+        var index = start
+        while index + 1 < bytes.count {
+            if bytes[index] == UInt8(ascii: "\r"), bytes[index + 1] == UInt8(ascii: "\n") { return index + 2 }
+            index += 1
+        }
+        return nil
+    }
+}
+
+public enum WinRMEncryptionError: Error, Equatable, Sendable {
+    /// The response is not `multipart/encrypted` (e.g. a plain SOAP fault); the body was not touched.
+    case notEncrypted(contentType: String)
+    /// A `--Encrypted Boundary` delimiter is missing where the MS-WSMV layout needs one.
+    case missingBoundary(String)
+    /// The OriginalContent line lacks `Length=`.
+    case missingLength(String)
+    /// The 4-byte little-endian security header length is missing or points past the body.
+    case badLengthPrefix(String)
+    /// The decrypted length differs from the declared `Length=`: tampering or a desynchronized context.
+    case integrity(String)
+}
+
+extension WinRMEncryptionError: CustomStringConvertible, LocalizedError {
+    public var description: String {
+        switch self {
+        case let .notEncrypted(contentType):
+            return "expected a multipart/encrypted WinRM body but Content-Type is \(contentType.debugDescription)"
+        case let .missingBoundary(detail):
+            return "encrypted WinRM body: missing MIME boundary: \(detail)"
+        case let .missingLength(detail):
+            return "encrypted WinRM body: \(detail)"
+        case let .badLengthPrefix(detail):
+            return "encrypted WinRM body: bad security header length prefix: \(detail)"
+        case let .integrity(detail):
+            return "encrypted WinRM body failed the length check (tampered or desynchronized context): \(detail)"
+        }
+    }
+
+    public var errorDescription: String? { description }
+}
