@@ -49,7 +49,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .executableTarget(name: "winfleet", dependencies: [
-            "Fleet", "WinRMSim",
+            "Fleet", "FleetStore", "WinRMSim",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

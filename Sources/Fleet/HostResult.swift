@@ -1,4 +1,5 @@
 import Foundation
+import WSMan
 import WinRMTransport
 
 /// How a host's run ended (the `status` of `run --format jsonl`, a contract).
@@ -59,5 +60,17 @@ public struct HostResult: Sendable, Equatable {
         if let iteration { object["iteration"] = iteration }
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
         return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// Output bytes to text: UTF-8 after joining (codepage 65001), PowerShell's CLIXML stderr made readable.
+public enum OutputText {
+    public static func decode(_ data: Data) -> String {
+        String(decoding: data, as: UTF8.self)
+    }
+
+    public static func decodeStderr(_ data: Data, powerShell: Bool) -> String {
+        let text = decode(data)
+        return powerShell ? PowerShell.cleanCLIXML(text) : text
     }
 }

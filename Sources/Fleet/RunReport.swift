@@ -47,10 +47,21 @@ public enum RunReport {
         text.replacingOccurrences(of: "\r\n", with: "\n")
     }
 
-    /// Host-specific messages would keep otherwise identical errors apart.
+    /// Host-specific details (its name, address, local ports) would keep otherwise identical
+    /// errors apart.
     static func withoutHost(_ message: String, host: String) -> String {
-        message.replacingOccurrences(of: host, with: "<host>")
+        var text = message.replacingOccurrences(of: host, with: "<host>")
+        for (pattern, replacement) in hostSpecific {
+            text = pattern.stringByReplacingMatches(in: text, range: NSRange(text.startIndex..., in: text), withTemplate: replacement)
+        }
+        return text
     }
+
+    private static let hostSpecific: [(NSRegularExpression, String)] = [
+        (try! NSRegularExpression(pattern: #"\b\d{1,3}(\.\d{1,3}){3}(:\d+)?( port \d+)?"#), "<address>"),
+        (try! NSRegularExpression(pattern: #"local port \d+( → \d+)?"#), "local port …"),
+        (try! NSRegularExpression(pattern: #"after \d+ ms"#), "after … ms"),
+    ]
 
     /// `41 ok, 2 failed (exit 3: 2), 1 error (auth: 1) in 1.2 s`
     public static func summary(_ results: [HostResult], elapsed: TimeInterval) -> String {

@@ -66,58 +66,48 @@ public final class WinRSShell: @unchecked Sendable {
         shellID = try WinRSResponse.parseCreate(envelope: envelope, request: request).shellID
     }
 
-    /// Runs one command to completion. `deadline` bounds the whole command; when it passes the
-    /// command is stopped (ctrl_c, then terminate) and `.timeout` is thrown with the output so far.
-    public func run(_ spec: CommandSpec, deadline: Date? = nil,
-                    onOutput: ((Data, Data) -> Void)? = nil) async throws -> CommandOutput {
-        if shellID == nil { try await open() }
-        guard let shellID else { throw WinRMError(.protocol, "no shell") }
-        let commandRequest = WinRS.command(context, shellID: shellID, command: spec.command,
-                                           arguments: spec.arguments, consoleModeStdin: spec.stdin == nil)
-        let commandID = try WinRSResponse.parseCommand(envelope: try await call(commandRequest), request: commandRequest)
-        var output = CommandOutput(stdout: Data(), stderr: Data(), exitCode: nil)
-        do {
-            if let stdin = spec.stdin {
-                try await sendStdin(stdin, shellID: shellID, commandID: commandID)
-            }
-            while true {
-                var pollContext = context
-                if let deadline {
-                    let remaining = deadline.timeIntervalSinceNow
-                    if remaining <= 0 {
-                        throw CommandTimedOut()
-                    }
-                    pollContext.operationTimeoutSeconds = max(1, min(context.operationTimeoutSeconds, Int(remaining.rounded(.up))))
-                }
-                let receive = WinRS.receive(pollContext, shellID: shellID, commandID: commandID)
-                let received: ReceiveOutput
-                do {
-                    received = try WinRSResponse.parseReceive(envelope: try await call(receive), request: receive, commandID: commandID)
-                } catch let error as WinRMError where error.code == String(WSManFault.operationTimeoutCode) {
-                    // MS-WSMV 3.1.4.14: no output within OperationTimeout; ask again.
-                    continue
-                }
-                output.stdout.append(received.stdout)
-                output.stderr.append(received.stderr)
-                if !received.stdout.isEmpty || !received.stderr.isEmpty {
-                    onOutput?(received.stdout, received.stderr)
-                }
-                if case .done(let exitCode) = received.state {
-                    output.exitCode = exitCode
-                    break
-                }
-            }
-        } catch is CommandTimedOut {
-            await stop(shellID: shellID, commandID: commandID, interrupt: true)
-            throw CommandInterrupted(reason: .timeout, output: output)
-        } catch is CancellationError {
-            await stop(shellID: shellID, commandID: commandID, interrupt: true)
-            throw CommandInterrupted(reason: .cancelled, output: output)
+    /// Command (and its stdin): returns the CommandId. The Command request is never sent twice
+    /// (a lost connection under it throws with `requestMayHaveArrived`).
+    public func startCommand(_ spec: CommandSpec) async throws -> String {
+        guard let shellID else { throw WinRMError(.protocol, "no shell is open") }
+        let request = WinRS.command(context, shellID: shellID, command: spec.command,
+                                    arguments: spec.arguments, consoleModeStdin: spec.stdin == nil)
+        let commandID = try WinRSResponse.parseCommand(envelope: try await call(request, idempotent: false), request: request)
+        if let stdin = spec.stdin {
+            try await sendStdin(stdin, shellID: shellID, commandID: commandID)
         }
-        // Terminate acknowledges the end of output; skipping it leaks an operation on the
-        // host (MaxConcurrentOperationsPerUser).
-        await stop(shellID: shellID, commandID: commandID, interrupt: false)
-        return output
+        return commandID
+    }
+
+    /// One Receive. An OperationTimeout fault (no output yet) comes back as empty output of a
+    /// running command: ask again. `deadline` shortens the long poll so it ends in time.
+    public func receive(commandID: String, deadline: Date?) async throws -> ReceiveOutput {
+        guard let shellID else { throw WinRMError(.protocol, "no shell is open") }
+        var pollContext = context
+        if let deadline {
+            let remaining = deadline.timeIntervalSinceNow
+            pollContext.operationTimeoutSeconds = max(1, min(context.operationTimeoutSeconds, Int(remaining.rounded(.up))))
+        }
+        let request = WinRS.receive(pollContext, shellID: shellID, commandID: commandID)
+        do {
+            return try WinRSResponse.parseReceive(envelope: try await call(request), request: request, commandID: commandID)
+        } catch let error as WinRMError where error.code == String(WSManFault.operationTimeoutCode) {
+            // MS-WSMV 3.1.4.14: no output within OperationTimeout; the client asks again.
+            return ReceiveOutput(stdout: Data(), stderr: Data(), state: .running)
+        }
+    }
+
+    /// Signal: `terminate` after every command (skipping it leaks an operation on the host,
+    /// MaxConcurrentOperationsPerUser), `ctrlC` to interrupt.
+    public func signal(commandID: String, _ code: SignalCode) async throws {
+        guard let shellID else { return }
+        let request = WinRS.signal(context, shellID: shellID, commandID: commandID, code: code)
+        try WinRSResponse.parseAcknowledgement(envelope: try await call(request), request: request)
+    }
+
+    /// Forgets the shell locally (after the host said it is gone).
+    public func forgetShell() {
+        shellID = nil
     }
 
     public func close() async {
@@ -134,23 +124,14 @@ public final class WinRSShell: @unchecked Sendable {
             let end = min(offset + chunk, data.count)
             let request = WinRS.send(context, shellID: shellID, commandID: commandID,
                                      stdin: data.subdata(in: offset..<end), end: end == data.count)
-            try WinRSResponse.parseAcknowledgement(envelope: try await call(request), request: request)
+            try WinRSResponse.parseAcknowledgement(envelope: try await call(request, idempotent: false), request: request)
             offset = end
         } while offset < data.count
     }
 
-    private func stop(shellID: String, commandID: String, interrupt: Bool) async {
-        if interrupt {
-            let ctrlC = WinRS.signal(context, shellID: shellID, commandID: commandID, code: .ctrlC)
-            _ = try? await call(ctrlC)
-        }
-        let terminate = WinRS.signal(context, shellID: shellID, commandID: commandID, code: .terminate)
-        _ = try? await call(terminate)
-    }
-
     /// One SOAP round trip, with every failure turned into a `WinRMError`.
-    func call(_ request: WSManRequest) async throws -> XMLNode {
-        let reply = try await connection.exchange(request.body)
+    func call(_ request: WSManRequest, idempotent: Bool = true) async throws -> XMLNode {
+        let reply = try await connection.exchange(request.body, idempotent: idempotent)
         do {
             return try WSManResponse.envelope(status: reply.status, contentType: reply.contentType, body: reply.body,
                                               from: reply.origin, relatesTo: request.messageID)
@@ -184,11 +165,3 @@ public final class WinRSShell: @unchecked Sendable {
     }
 }
 
-struct CommandTimedOut: Error {}
-
-/// A command stopped before it finished, with what it had printed.
-public struct CommandInterrupted: Error {
-    public enum Reason: Sendable { case timeout, cancelled }
-    public var reason: Reason
-    public var output: CommandOutput
-}

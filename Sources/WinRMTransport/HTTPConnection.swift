@@ -84,6 +84,8 @@ public struct TransferFailure: Error, Sendable, CustomStringConvertible {
         case couldNotResolve, couldNotConnect, timedOut, tls, proxy, connectionClosed, other
         /// The kept connection died under a request that must not be sent twice.
         case resendRefused
+        /// We abandoned the request (cancel, deadline).
+        case cancelled
     }
     public var reason: Reason
     public var curlCode: Int
@@ -135,6 +137,21 @@ public final class HTTPConnection: @unchecked Sendable {
             loop.execute { [self] in
                 start(body: body, headers: headers, resendable: resendable, continuation: continuation)
             }
+        }
+    }
+
+    /// Abandons the request in flight (it fails with `.cancelled`) and drops the connection:
+    /// a half-read sealed response would leave the context out of step anyway.
+    public func abort() {
+        loop.execute { [self] in
+            guard let continuation = pending, let easy, let context else { return }
+            pending = nil
+            context.multi.remove(easy)
+            context.detach()
+            self.easy = nil
+            self.context = nil
+            continuation.resume(throwing: TransferFailure(reason: .cancelled, curlCode: 0, message: "request abandoned",
+                                                          proxyConnectStatus: 0, newConnections: 0))
         }
     }
 

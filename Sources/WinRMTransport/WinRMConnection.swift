@@ -105,6 +105,11 @@ public final class WinRMConnection: @unchecked Sendable {
         }
     }
 
+    /// Abandons the request in flight, if any, and with it the connection and its context.
+    public func abort() {
+        http.abort()
+    }
+
     /// Drops the TCP connection and the context bound to it.
     public func close() async {
         sealing = nil
@@ -155,7 +160,7 @@ public final class WinRMConnection: @unchecked Sendable {
             var error = classify(failure)
             // Only a body-carrying request can have been acted on; the handshake legs are empty.
             switch failure.reason {
-            case .connectionClosed, .timedOut, .other, .resendRefused:
+            case .connectionClosed, .timedOut, .other, .resendRefused, .cancelled:
                 error.requestMayHaveArrived = !body.isEmpty
             case .couldNotConnect, .couldNotResolve, .tls, .proxy:
                 break
@@ -241,6 +246,10 @@ public final class WinRMConnection: @unchecked Sendable {
             return WinRMError(.network, "cannot connect to \(host): \(failure.message) — is WinRM listening there (winrm quickconfig) and the firewall open?", code: "curl:\(failure.curlCode)")
         case .couldNotResolve:
             return WinRMError(.network, "cannot resolve \(config.endpoint.host ?? host): \(failure.message)", code: "curl:\(failure.curlCode)")
+        case .cancelled:
+            sealing = nil
+            authenticatedPort = nil
+            return WinRMError(.network, "\(host): request abandoned", code: "aborted")
         case .resendRefused:
             return WinRMError(.network, "\(host): the connection was lost while a command request was on it; it is not sent again because the host may already have started it", code: "uncertain")
         case .connectionClosed:

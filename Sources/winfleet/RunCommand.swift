@@ -24,6 +24,14 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "The words after -- are a PowerShell script.")
     var powershell = false
 
+    @Option(name: .long, help: "Run the command N times over the same sessions (each result carries its iteration).")
+    var `repeat`: Int = 1
+
+    @Option(name: .long, help: "With --repeat: seconds from the start of one iteration to the next.")
+    var every: Double?
+
+    @OptionGroup var storeOptions: StoreOptions
+
     @Argument(parsing: .postTerminator, help: "The command (after --).")
     var command: [String] = []
 
@@ -35,6 +43,7 @@ struct RunCommand: AsyncParsableCommand {
         if command.isEmpty { throw ValidationError("give the command after --, e.g. winfleet run --inventory f.json -- hostname") }
         if throttle < 1 { throw ValidationError("--throttle must be at least 1") }
         if let timeout, timeout <= 0 { throw ValidationError("--timeout must be positive") }
+        if `repeat` < 1 { throw ValidationError("--repeat must be at least 1") }
     }
 
     func run() async throws {
@@ -51,9 +60,17 @@ struct RunCommand: AsyncParsableCommand {
             for warning in plan.warnings { diagnose("winfleet: warning: \(warning.message) — \(warning.fix)") }
         }
         let spec = powershell ? CommandSpec.powerShell(command.joined(separator: " ")) : CommandSpec.commandLine(command)
-        let runner = OneShotRunner(throttle: throttle, timeout: timeout)
-        let sink = ResultSink(format: format, total: plans.count)
-        await runner.run(spec, on: plans) { result in sink.accept(result) }
+        let store = storeOptions.openForRun()
+        let engine = FleetEngine(plans: plans, recorder: store.map(StoreRecorder.init), throttle: throttle)
+        let sink = ResultSink(format: format, total: plans.count * `repeat`)
+        engine.observe { update in sink.handle(update) }
+        let request = RunRequest(spec: spec, target: inventoryOptions.target ?? "all", hosts: plans.map(\.host.name),
+                                 timeout: timeout, repeatCount: `repeat`, every: every)
+        let interrupts = InterruptHandler(onFirst: { engine.cancelRun() })
+        await engine.run(request)
+        await engine.closeAll()
+        interrupts.stop()
+        store?.close()
         sink.finish()
         throw ExitCode(sink.exitStatus)
     }
@@ -71,6 +88,16 @@ final class ResultSink: @unchecked Sendable {
     init(format: RunCommand.OutputFormat, total: Int) {
         self.format = format
         self.total = total
+    }
+
+    func handle(_ update: RunUpdate) {
+        switch update {
+        case .result(let result): accept(result)
+        case .storeProblem(let message): diagnose("winfleet: run history: \(message) — results are still printed")
+        case .sessionEvent(let event) where event.kind == .affinityLost || event.kind == .quota:
+            if format == .text { diagnose("winfleet: \(event.host): \(event.kind.rawValue): \(event.detail)") }
+        default: break
+        }
     }
 
     func accept(_ result: HostResult) {
@@ -110,5 +137,34 @@ final class ResultSink: @unchecked Sendable {
         }
         if results.contains(where: { $0.status == .failed }) { return RunExit.commandFailed }
         return RunExit.allOK
+    }
+}
+
+/// ctrl-c during a headless run: the first cancels the run (partial output kept, results
+/// printed), the second exits at once.
+final class InterruptHandler: @unchecked Sendable {
+    private var source: DispatchSourceSignal?
+    private var count = 0
+
+    init(onFirst: @escaping @Sendable () -> Void) {
+        signal(SIGINT, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        source.setEventHandler { [weak self] in
+            guard let self else { return }
+            self.count += 1
+            if self.count == 1 {
+                diagnose("winfleet: cancelling the run (ctrl-c again to exit now)")
+                onFirst()
+            } else {
+                exit(130)
+            }
+        }
+        source.resume()
+        self.source = source
+    }
+
+    func stop() {
+        source?.cancel()
+        signal(SIGINT, SIG_DFL)
     }
 }

@@ -1,0 +1,281 @@
+import Foundation
+import WSMan
+import WinRMTransport
+
+/// Where runs are kept (the SQLite store, through an adapter in the executable). A result is
+/// handed here, and committed, before any view is told about it.
+public protocol RunRecorder: AnyObject, Sendable {
+    func beginRun(command: String, isPowerShell: Bool, target: String, hostCount: Int) throws -> Int64
+    func record(_ result: HostResult, runID: Int64) throws
+    func record(_ event: SessionEvent, runID: Int64?) throws
+    func finishRun(_ runID: Int64, cancelled: Bool) throws
+}
+
+/// A host's place in the current run, as the console's run view shows it.
+public enum HostRunState: String, Sendable, Codable {
+    case queued, connecting, running, done, failed, timedOut = "timed_out", cancelled, error
+}
+
+/// What the engine tells its views, in order. A `.result` is already stored when it arrives.
+public enum RunUpdate: Sendable {
+    case runStarted(runID: Int64?, hosts: [String], iteration: Int)
+    case hostState(host: String, state: HostRunState)
+    case sessionState(host: String, state: SessionState)
+    case output(host: String, stdout: Data, stderr: Data)
+    case result(HostResult)
+    case sessionEvent(SessionEvent)
+    /// The store could not keep something; the run goes on (results are still shown).
+    case storeProblem(String)
+    case runFinished(runID: Int64?, results: [HostResult], cancelled: Bool)
+}
+
+public struct RunRequest: Sendable {
+    public var spec: CommandSpec
+    /// The expression as the operator typed it (stored with the run).
+    public var target: String
+    public var hosts: [String]
+    public var timeout: TimeInterval?
+    public var repeatCount: Int
+    public var every: TimeInterval?
+
+    public init(spec: CommandSpec, target: String, hosts: [String], timeout: TimeInterval? = nil,
+                repeatCount: Int = 1, every: TimeInterval? = nil) {
+        self.spec = spec
+        self.target = target
+        self.hosts = hosts
+        self.timeout = timeout
+        self.repeatCount = max(1, repeatCount)
+        self.every = every
+    }
+}
+
+/// The fleet engine: one persistent `HostSession` per host, runs fanned out under a throttle
+/// that can change while a run goes, every result recorded before it is shown.
+public final class FleetEngine: @unchecked Sendable {
+    public let plans: [HostPlan]
+    private let sessions: [String: HostSession]
+    private let recorder: RunRecorder?
+    private let throttle: AsyncThrottle
+    private let lock = NSLock()
+    private var observers: [@Sendable (RunUpdate) -> Void] = []
+    private var currentRunID: Int64?
+    private var runCancelled = false
+    private var storeFailureReported = false
+
+    public init(plans: [HostPlan], recorder: RunRecorder? = nil, throttle: Int = 64,
+                policy: SessionPolicy = SessionPolicy(), shellOptions: ShellOptions = ShellOptions()) {
+        self.plans = plans
+        self.recorder = recorder
+        self.throttle = AsyncThrottle(limit: throttle)
+        var sessions: [String: HostSession] = [:]
+        for plan in plans {
+            sessions[plan.host.name] = HostSession(plan: plan, policy: policy, shellOptions: shellOptions)
+        }
+        self.sessions = sessions
+        for session in sessions.values {
+            let name = session.name
+            session.onEvent = { [weak self] event in self?.sessionEvent(event) }
+            session.onStateChange = { [weak self] state in self?.publish(.sessionState(host: name, state: state)) }
+        }
+    }
+
+    public func observe(_ observer: @escaping @Sendable (RunUpdate) -> Void) {
+        lock.withLock { observers.append(observer) }
+    }
+
+    public func session(_ host: String) -> HostSession? { sessions[host] }
+
+    public var throttleLimit: Int { throttle.limit }
+
+    /// Takes effect at once: more hosts start, or fewer start until the count falls below it.
+    public func setThrottle(_ limit: Int) { throttle.setLimit(limit) }
+
+    public func cancel(host: String) { sessions[host]?.cancel() }
+
+    /// Stops the whole run: queued hosts do not start, running ones get ctrl_c and terminate.
+    public func cancelRun() {
+        lock.withLock { runCancelled = true }
+        for session in sessions.values where session.state == .busy || session.state == .connecting || session.state == .reconnecting {
+            session.cancel()
+        }
+        throttle.cancelWaiters()
+    }
+
+    /// Runs `request`: every iteration on every targeted host, over the kept sessions.
+    @discardableResult
+    public func run(_ request: RunRequest) async -> [HostResult] {
+        lock.withLock { runCancelled = false }
+        var runID: Int64?
+        if let recorder {
+            do {
+                runID = try recorder.beginRun(command: request.spec.displayText, isPowerShell: request.spec.isPowerShell,
+                                              target: request.target, hostCount: request.hosts.count * request.repeatCount)
+            } catch {
+                reportStoreProblem(error)
+            }
+        }
+        lock.withLock { currentRunID = runID }
+        let collected = ResultCollector()
+        var iterationStart = Date()
+        for iteration in 1...request.repeatCount {
+            if lock.withLock({ runCancelled }) { break }
+            publish(.runStarted(runID: runID, hosts: request.hosts, iteration: iteration))
+            for host in request.hosts { publish(.hostState(host: host, state: .queued)) }
+            let iterationTag = request.repeatCount > 1 ? iteration : nil
+            await withTaskGroup(of: Void.self) { group in
+                for host in request.hosts {
+                    group.addTask { [self] in
+                        let result = await runOne(host: host, request: request, iteration: iterationTag)
+                        deliver(result, runID: runID)
+                        collected.append(result)
+                    }
+                }
+            }
+            if iteration < request.repeatCount, let every = request.every {
+                let wait = every - Date().timeIntervalSince(iterationStart)
+                if wait > 0 { try? await Task.sleep(nanoseconds: UInt64(wait * 1e9)) }
+            }
+            iterationStart = Date()
+        }
+        let cancelled = lock.withLock { runCancelled }
+        if let runID, let recorder {
+            do { try recorder.finishRun(runID, cancelled: cancelled) } catch { reportStoreProblem(error) }
+        }
+        lock.withLock { currentRunID = nil }
+        let results = collected.results
+        publish(.runFinished(runID: runID, results: results, cancelled: cancelled))
+        return results
+    }
+
+    private func runOne(host: String, request: RunRequest, iteration: Int?) async -> HostResult {
+        guard let session = sessions[host] else {
+            return HostResult(host: host, route: "?", status: .error,
+                              error: WinRMError(.policy, "\(host) is not in the inventory"), startedAt: Date(), duration: 0,
+                              iteration: iteration)
+        }
+        let admitted = await throttle.acquire()
+        defer { if admitted { throttle.release() } }
+        if !admitted || lock.withLock({ runCancelled }) {
+            return HostResult(host: host, route: session.plan.route.routeName, status: .cancelled, startedAt: Date(),
+                              duration: 0, iteration: iteration)
+        }
+        publish(.hostState(host: host, state: session.state == .idle ? .running : .connecting))
+        let result = await session.run(request.spec, timeout: request.timeout, iteration: iteration) { [weak self] stdout, stderr in
+            self?.publish(.output(host: host, stdout: stdout, stderr: stderr))
+        }
+        return result
+    }
+
+    /// Store first, then views.
+    private func deliver(_ result: HostResult, runID: Int64?) {
+        if let runID, let recorder {
+            do { try recorder.record(result, runID: runID) } catch { reportStoreProblem(error) }
+        }
+        let state: HostRunState
+        switch result.status {
+        case .ok: state = .done
+        case .failed: state = .failed
+        case .error: state = .error
+        case .timeout: state = .timedOut
+        case .cancelled: state = .cancelled
+        }
+        publish(.hostState(host: result.host, state: state))
+        publish(.result(result))
+    }
+
+    private func sessionEvent(_ event: SessionEvent) {
+        let runID = lock.withLock { currentRunID }
+        if let recorder {
+            do { try recorder.record(event, runID: runID) } catch { reportStoreProblem(error) }
+        }
+        publish(.sessionEvent(event))
+    }
+
+    private func reportStoreProblem(_ error: Error) {
+        let first = lock.withLock { () -> Bool in
+            defer { storeFailureReported = true }
+            return !storeFailureReported
+        }
+        if first { publish(.storeProblem("\(error)")) }
+    }
+
+    private func publish(_ update: RunUpdate) {
+        let observers = lock.withLock { self.observers }
+        for observer in observers { observer(update) }
+    }
+
+    /// Closes every shell and connection (end of a headless run, console exit).
+    public func closeAll() async {
+        await withTaskGroup(of: Void.self) { group in
+            for session in sessions.values where session.state != .disconnected {
+                group.addTask { await session.close() }
+            }
+        }
+    }
+}
+
+final class ResultCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var storage: [HostResult] = []
+    func append(_ result: HostResult) { lock.withLock { storage.append(result) } }
+    var results: [HostResult] { lock.withLock { storage } }
+}
+
+/// A counting gate whose limit can change while tasks wait on it.
+public final class AsyncThrottle: @unchecked Sendable {
+    private let lock = NSLock()
+    private var inFlight = 0
+    private var currentLimit: Int
+    private var waiters: [CheckedContinuation<Bool, Never>] = []
+
+    public init(limit: Int) { currentLimit = max(1, limit) }
+
+    public var limit: Int { lock.withLock { currentLimit } }
+
+    /// Waits for a place; false when the waiters were cancelled.
+    public func acquire() async -> Bool {
+        await withCheckedContinuation { continuation in
+            lock.lock()
+            if inFlight < currentLimit {
+                inFlight += 1
+                lock.unlock()
+                continuation.resume(returning: true)
+            } else {
+                waiters.append(continuation)
+                lock.unlock()
+            }
+        }
+    }
+
+    public func release() {
+        lock.lock()
+        if !waiters.isEmpty && inFlight <= currentLimit {
+            let next = waiters.removeFirst()
+            lock.unlock()
+            next.resume(returning: true)
+        } else {
+            inFlight -= 1
+            lock.unlock()
+        }
+    }
+
+    public func setLimit(_ limit: Int) {
+        lock.lock()
+        currentLimit = max(1, limit)
+        var admitted: [CheckedContinuation<Bool, Never>] = []
+        while inFlight < currentLimit && !waiters.isEmpty {
+            inFlight += 1
+            admitted.append(waiters.removeFirst())
+        }
+        lock.unlock()
+        admitted.forEach { $0.resume(returning: true) }
+    }
+
+    public func cancelWaiters() {
+        lock.lock()
+        let cancelled = waiters
+        waiters.removeAll()
+        lock.unlock()
+        cancelled.forEach { $0.resume(returning: false) }
+    }
+}

@@ -1,0 +1,208 @@
+import Foundation
+import WSMan
+import WinRMTransport
+
+/// Something that happened to a host's session, for the store, the console and `run`.
+public struct SessionEvent: Sendable, Equatable {
+    public var host: String
+    public var route: String
+    public var at: Date
+    public var kind: SessionEventKind
+    public var detail: String
+}
+
+/// One host's persistent session: one authenticated connection and one shell, reused by every
+/// command. Carries out the actions of its `HostSessionMachine`; one job at a time.
+public final class HostSession: @unchecked Sendable {
+    public let plan: HostPlan
+    public var name: String { plan.host.name }
+    private let lock = NSLock()
+    private var machine: HostSessionMachine
+    private let connection: WinRMConnection?
+    private let shell: WinRSShell?
+    private var cancelRequested = false
+    private var lastRTT: TimeInterval?
+    /// Session events go here (the engine forwards them to the store and the views).
+    var onEvent: (@Sendable (SessionEvent) -> Void)?
+    var onStateChange: (@Sendable (SessionState) -> Void)?
+
+    public init(plan: HostPlan, policy: SessionPolicy = SessionPolicy(), shellOptions: ShellOptions = ShellOptions()) {
+        self.plan = plan
+        machine = HostSessionMachine(policy: policy)
+        if let config = plan.connection {
+            let connection = WinRMConnection(config: config)
+            self.connection = connection
+            shell = WinRSShell(connection: connection, options: shellOptions)
+        } else {
+            connection = nil
+            shell = nil
+        }
+        connection?.onEvent = { [weak self] event in self?.connectionEvent(event) }
+    }
+
+    public var state: SessionState { lock.withLock { machine.state } }
+    public var lastError: WinRMError? { lock.withLock { machine.lastError } }
+    public var roundTripTime: TimeInterval? { lock.withLock { lastRTT } }
+    /// Requests this session sent, handshake legs included.
+    public var roundTrips: Int { connection?.roundTrips ?? 0 }
+
+    /// Asks the running command to stop: the in-flight request is abandoned (its connection
+    /// dropped), then ctrl_c and terminate go out on a fresh connection.
+    public func cancel() {
+        lock.withLock { cancelRequested = true }
+        connection?.abort()
+    }
+
+    /// Runs one command to its end on this session and returns the host's result.
+    public func run(_ spec: CommandSpec, timeout: TimeInterval?, iteration: Int? = nil,
+                    onOutput: (@Sendable (Data, Data) -> Void)? = nil) async -> HostResult {
+        let started = Date()
+        let deadline = timeout.map { started.addingTimeInterval($0) }
+        lock.withLock { cancelRequested = false }
+        var output = CommandOutput(stdout: Data(), stderr: Data(), exitCode: nil)
+        func result(_ status: HostStatus, _ error: WinRMError?) -> HostResult {
+            HostResult(host: plan.host.name, route: plan.route.routeName, status: status, exitCode: output.exitCode,
+                       stdout: OutputText.decode(output.stdout),
+                       stderr: OutputText.decodeStderr(output.stderr, powerShell: spec.isPowerShell),
+                       error: error, startedAt: started, duration: Date().timeIntervalSince(started), iteration: iteration)
+        }
+        guard let shell, let connection else {
+            return result(.error, plan.refusal ?? WinRMError(.policy, "\(plan.host.name) cannot be reached"))
+        }
+        var commandID: String?
+        var pending = transition(.jobStarted)
+        while !pending.isEmpty {
+            let action = pending.removeFirst()
+            if lock.withLock({ cancelRequested }), commandID == nil, action != .finish(nil) {
+                // Nothing runs on the host yet: stop here.
+                pending = transition(.cancelled)
+                continue
+            }
+            switch action {
+            case .openShell:
+                do {
+                    try await shell.open()
+                    pending += transition(.shellOpened(id: shell.shellID ?? "?"))
+                } catch {
+                    pending += transition(.failed(Self.winRMError(error), stage: .openShell))
+                }
+            case .startCommand:
+                do {
+                    commandID = try await shell.startCommand(spec)
+                    pending += transition(.commandAccepted)
+                } catch {
+                    pending += transition(.failed(Self.winRMError(error), stage: .startCommand))
+                }
+            case .receive:
+                guard let id = commandID else { continue }
+                pending += await receiveUntilDone(commandID: id, deadline: deadline, output: &output, onOutput: onOutput)
+            case .dropConnection:
+                await connection.close()
+            case .wait(let seconds):
+                try? await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
+            case .closeShell:
+                await shell.close()
+            case .note(let kind, let detail):
+                emit(kind, detail)
+            case .finish(let error):
+                lock.withLock { lastRTT = connection.lastRoundTrip }
+                if let error {
+                    if error.code == "cancelled" { return result(.cancelled, nil) }
+                    if error.code == "deadline" { return result(.timeout, error) }
+                    return result(error.kind == .timeout ? .timeout : .error, error)
+                }
+                let code = output.exitCode ?? -1
+                return result(code == 0 ? .ok : .failed, nil)
+            }
+        }
+        return result(.error, WinRMError(.protocol, "\(plan.host.name): session ended without a result"))
+    }
+
+    /// Receive until Done, then terminate. Returns the machine's next actions.
+    private func receiveUntilDone(commandID: String, deadline: Date?, output: inout CommandOutput,
+                                  onOutput: (@Sendable (Data, Data) -> Void)?) async -> [HostSessionMachine.Action] {
+        guard let shell else { return [] }
+        while true {
+            if lock.withLock({ cancelRequested }) {
+                await interrupt(commandID: commandID)
+                return transition(.cancelled)
+            }
+            if let deadline, deadline.timeIntervalSinceNow <= 0 {
+                await interrupt(commandID: commandID)
+                let seconds = Int((deadline.timeIntervalSince(Date()) * -1).rounded())
+                _ = seconds
+                var actions = transition(.cancelled)
+                actions = actions.map { action in
+                    if case .finish = action {
+                        return .finish(WinRMError(.timeout, "\(plan.host.name): the command did not finish in time; it was stopped (ctrl_c, terminate) and its output so far kept", code: "deadline"))
+                    }
+                    return action
+                }
+                return actions
+            }
+            do {
+                let received = try await shell.receive(commandID: commandID, deadline: deadline)
+                output.stdout.append(received.stdout)
+                output.stderr.append(received.stderr)
+                if !received.stdout.isEmpty || !received.stderr.isEmpty {
+                    onOutput?(received.stdout, received.stderr)
+                }
+                if case .done(let exitCode) = received.state {
+                    output.exitCode = exitCode
+                    // Terminate acknowledges the end of output (else the operation leaks on the host).
+                    try? await shell.signal(commandID: commandID, .terminate)
+                    return transition(.commandFinished)
+                }
+            } catch {
+                if lock.withLock({ cancelRequested }) || (deadline.map { $0.timeIntervalSinceNow <= 0 } ?? false) {
+                    continue  // the abort caused this; the checks above finish the job
+                }
+                return transition(.failed(Self.winRMError(error), stage: .receive))
+            }
+        }
+    }
+
+    /// ctrl_c, then terminate, each on whatever connection works (a fresh one after an abort).
+    private func interrupt(commandID: String) async {
+        guard let shell else { return }
+        try? await shell.signal(commandID: commandID, .ctrlC)
+        try? await shell.signal(commandID: commandID, .terminate)
+    }
+
+    /// Closes the shell and the connection (end of a one-shot run, or the console quitting).
+    public func close() async {
+        await shell?.close()
+        await connection?.close()
+        lock.withLock { machine.closed() }
+        onStateChange?(.disconnected)
+    }
+
+    private func transition(_ event: HostSessionMachine.Event) -> [HostSessionMachine.Action] {
+        let (actions, state) = lock.withLock { () -> ([HostSessionMachine.Action], SessionState) in
+            let actions = machine.handle(event)
+            return (actions, machine.state)
+        }
+        onStateChange?(state)
+        return actions
+    }
+
+    private func connectionEvent(_ event: ConnectionEvent) {
+        switch event {
+        case .authenticated(let mechanism, let port):
+            emit(.authOK, "\(mechanism) on local port \(port)")
+            onStateChange?(.authenticated)
+        case .affinityLost(let detail):
+            emit(.affinityLost, detail)
+        case .reconnected(let port):
+            emit(.reconnect, "local port \(port)")
+        }
+    }
+
+    private func emit(_ kind: SessionEventKind, _ detail: String) {
+        onEvent?(SessionEvent(host: plan.host.name, route: plan.route.routeName, at: Date(), kind: kind, detail: detail))
+    }
+
+    static func winRMError(_ error: Error) -> WinRMError {
+        (error as? WinRMError) ?? WinRMError(.protocol, "\(error)")
+    }
+}
