@@ -1,0 +1,355 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import WSMan
+import WinRMAuth
+
+/// One accepted TCP connection of a simulated host, behaving like HTTP.sys + the WinRM service:
+/// keep-alive HTTP/1.1, `POST /wsman` only, connection-bound NTLM, MS-WSMV message sealing, WinRS.
+final class SimConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let listener: SimHostListener
+    private var auth: SimConnectionAuth
+    private var connectionID = 0
+    private var requestHead: HTTPRequestHead?
+    private var requestBody: ByteBuffer?
+    private var bodyTooLarge = false
+    private var soapRequestCount = 0
+    private var isOpen = true
+    private var pending: PendingReceive?
+    private var pendingToken = 0
+
+    /// A Receive waiting for output (long poll), answered when output arrives or OperationTimeout passes.
+    private struct PendingReceive {
+        var token: Int
+        var request: WinRSIncomingRequest
+        var hostRequest: SimHostRequest
+        var identity: SimIdentity
+        var sealer: NTLMSealer?
+        var deadline: NIODeadline
+        var closeAfter: Bool
+        var keepAlive: Bool
+        var timer: Scheduled<Void>?
+    }
+
+    init(listener: SimHostListener) {
+        self.listener = listener
+        self.auth = SimConnectionAuth(settings: listener.authSettings())
+    }
+
+    private var config: SimulatorConfig { listener.config }
+    private var counters: SimCounterStore { listener.counters }
+
+    /// Raw bodies above this are not even buffered (sealing adds well under 1 KiB per message).
+    private var rawBodyLimit: Int { config.maxEnvelopeSize + 16 * 1024 }
+
+    func channelActive(context: ChannelHandlerContext) {
+        connectionID = counters.connectionAccepted(host: listener.name)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        isOpen = false
+        pending?.timer?.cancel()
+        pending = nil
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        // TLS handshake failures, resets: the connection is gone, as on Windows.
+        context.close(promise: nil)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            requestHead = head
+            requestBody = context.channel.allocator.buffer(capacity: 0)
+            bodyTooLarge = false
+        case .body(var chunk):
+            if bodyTooLarge { return }
+            if (requestBody?.readableBytes ?? 0) + chunk.readableBytes > rawBodyLimit {
+                bodyTooLarge = true
+                requestBody = nil
+            } else {
+                requestBody?.writeBuffer(&chunk)
+            }
+        case .end:
+            guard let head = requestHead else { return }
+            let body = requestBody.map { Data($0.readableBytesView) } ?? Data()
+            requestHead = nil
+            requestBody = nil
+            process(context: context, head: head, body: body)
+        }
+    }
+
+    // MARK: - Request processing
+
+    private func process(context: ChannelHandlerContext, head: HTTPRequestHead, body: Data) {
+        let keepAlive = head.isKeepAlive
+        let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
+        guard path.lowercased() == "/wsman" else {
+            respond(context: context, status: 404, contentType: "text/html; charset=us-ascii",
+                    body: Data(Self.notFoundPage.utf8), keepAlive: keepAlive)
+            return
+        }
+        guard head.method == .POST else {
+            respond(context: context, status: 405, extraHeaders: [("Allow", "POST")], keepAlive: keepAlive)
+            return
+        }
+
+        switch auth.authorize(head.headers.first(name: "Authorization")) {
+        case .challenge(let wwwAuthenticate, let rejected, _):
+            if rejected { counters.authenticationFailed(host: listener.name) }
+            respond(context: context, status: 401, extraHeaders: wwwAuthenticate.map { ("WWW-Authenticate", $0) },
+                    keepAlive: keepAlive)
+        case .continueHandshake(let wwwAuthenticate):
+            respond(context: context, status: 401, extraHeaders: [("WWW-Authenticate", wwwAuthenticate)],
+                    keepAlive: keepAlive)
+        case .proceed(let identity, let sealer, let completedHandshake):
+            if completedHandshake { counters.authenticated(host: listener.name, connection: connectionID) }
+            let dropAfterHandshake = completedHandshake && sealer != nil && config.dropAfterAuth
+            serveAuthenticated(context: context, head: head, body: body, identity: identity, sealer: sealer,
+                               closeAfter: dropAfterHandshake, keepAlive: keepAlive)
+        }
+    }
+
+    private func serveAuthenticated(context: ChannelHandlerContext, head: HTTPRequestHead, body: Data,
+                                    identity: SimIdentity, sealer: NTLMSealer?, closeAfter: Bool, keepAlive: Bool) {
+        if bodyTooLarge {
+            counters.update { $0.oversizeRefusals += 1 }
+            respond(context: context, status: 413, keepAlive: keepAlive, close: closeAfter)
+            return
+        }
+        // The empty-body POST that carries the last handshake leg (pywinrm, pypsrp, Ruby gem, our client).
+        if body.isEmpty {
+            if closeAfter { counters.update { $0.connectionsDropped += 1 } }
+            respond(context: context, status: 200, keepAlive: keepAlive, close: closeAfter)
+            return
+        }
+        let contentType = head.headers.first(name: "Content-Type")
+        let soap: Data
+        var responseSealer: NTLMSealer?
+        if WinRMEncryption.isEncrypted(contentType: contentType) {
+            guard let sealer = sealer else {
+                // Sealed body without an NTLM context on this connection (e.g. the connection changed).
+                counters.update { $0.integrityFailures += 1 }
+                auth.reset()
+                respond(context: context, status: 400, keepAlive: false, close: true)
+                return
+            }
+            do {
+                soap = try WinRMEncryption.decode(body, contentType: contentType, sealer: sealer)
+            } catch {
+                // A body that fails to unseal breaks the RC4 stream: Windows answers 400 and the
+                // context is unusable, so the connection is closed.
+                counters.update { $0.integrityFailures += 1; $0.connectionsDropped += 1 }
+                auth.reset()
+                respond(context: context, status: 400, keepAlive: false, close: true)
+                return
+            }
+            responseSealer = sealer
+        } else {
+            guard config.https || config.allowUnencrypted else {
+                // AllowUnencrypted=false: Windows refuses a plaintext SOAP body on http with 401 and the
+                // client must authenticate again (hashicorp/packer#6205, cloudsoft/winrm4j#110).
+                counters.update { $0.plainBodyRefusals += 1 }
+                auth.reset()
+                respond(context: context, status: 401,
+                        extraHeaders: auth.settings.challengeHeaders.map { ("WWW-Authenticate", $0) },
+                        keepAlive: keepAlive, close: closeAfter)
+                return
+            }
+            soap = body
+        }
+        if soap.count > config.maxEnvelopeSize {
+            // MaxEnvelopeSizekb exceeded: WinRM answers HTTP 413 (ansible.windows#620, masterzen/winrm#156).
+            counters.update { $0.oversizeRefusals += 1 }
+            respond(context: context, status: 413, keepAlive: keepAlive, close: closeAfter)
+            return
+        }
+        serveSOAP(context: context, soap: soap, identity: identity, sealer: responseSealer,
+                  closeAfter: closeAfter, keepAlive: keepAlive)
+    }
+
+    private func serveSOAP(context: ChannelHandlerContext, soap: Data, identity: SimIdentity, sealer: NTLMSealer?,
+                           closeAfter: Bool, keepAlive: Bool) {
+        let request: WinRSIncomingRequest
+        do {
+            request = try WinRSServer.parseRequest(soap)
+        } catch let error as WinRSRequestError {
+            counters.request(host: listener.name, action: "invalid")
+            respondSOAP(context: context, status: 500, xml: WinRSServer.fault(for: error, machine: listener.engine.address),
+                        sealer: sealer, keepAlive: keepAlive, close: closeAfter)
+            return
+        } catch {
+            counters.request(host: listener.name, action: "invalid")
+            let fault = WinRSRequestError("request could not be read: \(error)")
+            respondSOAP(context: context, status: 500, xml: WinRSServer.fault(for: fault, machine: listener.engine.address),
+                        sealer: sealer, keepAlive: keepAlive, close: closeAfter)
+            return
+        }
+        soapRequestCount += 1
+        counters.request(host: listener.name, action: SimWinRSCodec.actionName(request))
+        var close = closeAfter
+        var dropInsteadOfAnswer = false
+        if let every = config.faults.dropConnectionEvery, every > 0, soapRequestCount % every == 0 {
+            if config.faults.dropBeforeResponse { dropInsteadOfAnswer = true } else { close = true }
+        }
+
+        let hostRequest = SimWinRSCodec.hostRequest(from: request)
+        let now = NIODeadline.now()
+        pendingToken += 1
+        let token = pendingToken
+        let outcome = listener.engine.handle(hostRequest, identity: identity, clientIP: clientIP(context),
+                                             now: now, waiter: makeWaiter(context: context, token: token))
+        if dropInsteadOfAnswer {
+            counters.update { $0.connectionsDropped += 1 }
+            context.close(promise: nil)
+            return
+        }
+        if case .wait(let until) = outcome {
+            let timeout = min(request.operationTimeoutSeconds ?? config.defaultOperationTimeoutSeconds,
+                              config.operationTimeoutCapSeconds)
+            var waiting = PendingReceive(token: token, request: request, hostRequest: hostRequest, identity: identity,
+                                         sealer: sealer, deadline: now + .nanoseconds(Int64(timeout * 1e9)),
+                                         closeAfter: close, keepAlive: keepAlive, timer: nil)
+            waiting.timer = scheduleRepoll(context: context, token: token, at: min(until ?? waiting.deadline, waiting.deadline))
+            pending = waiting
+            return
+        }
+        answer(context: context, outcome: outcome, request: request, sealer: sealer, keepAlive: keepAlive, close: close)
+    }
+
+    private func answer(context: ChannelHandlerContext, outcome: SimHostOutcome, request: WinRSIncomingRequest,
+                        sealer: NTLMSealer?, keepAlive: Bool, close: Bool) {
+        if case .fault(.operationTimedOut) = outcome { counters.update { $0.operationTimeoutFaults += 1 } }
+        guard let (status, xml) = SimWinRSCodec.render(outcome, request: request, endpoint: request.to ?? listener.endpoint,
+                                                      machine: listener.engine.address) else { return }
+        if close { counters.update { $0.connectionsDropped += 1 } }
+        respondSOAP(context: context, status: status, xml: xml, sealer: sealer, keepAlive: keepAlive, close: close)
+    }
+
+    // MARK: - Receive long poll
+
+    private func makeWaiter(context: ChannelHandlerContext, token: Int) -> () -> Void {
+        let loop = context.eventLoop
+        let box = UnsafeTransfer((self, context))
+        return {
+            loop.execute {
+                let (handler, context) = box.value
+                handler.repoll(context: context, token: token)
+            }
+        }
+    }
+
+    private func scheduleRepoll(context: ChannelHandlerContext, token: Int, at deadline: NIODeadline) -> Scheduled<Void> {
+        let box = UnsafeTransfer((self, context))
+        return context.eventLoop.scheduleTask(deadline: deadline) {
+            let (handler, context) = box.value
+            handler.repoll(context: context, token: token)
+        }
+    }
+
+    private func repoll(context: ChannelHandlerContext, token: Int) {
+        guard isOpen, var waiting = pending, waiting.token == token else { return }
+        waiting.timer?.cancel()
+        let now = NIODeadline.now()
+        pendingToken += 1
+        let next = pendingToken
+        waiting.token = next
+        var outcome = listener.engine.handle(waiting.hostRequest, identity: waiting.identity,
+                                             clientIP: clientIP(context), now: now,
+                                             waiter: makeWaiter(context: context, token: next))
+        if case .wait(let until) = outcome {
+            if now < waiting.deadline {
+                waiting.timer = scheduleRepoll(context: context, token: next, at: min(until ?? waiting.deadline, waiting.deadline))
+                pending = waiting
+                return
+            }
+            // MS-WSMV 3.1.4.14: no output within OperationTimeout → fault 2150858793; the client re-issues Receive.
+            outcome = .fault(.operationTimedOut)
+        }
+        pending = nil
+        answer(context: context, outcome: outcome, request: waiting.request, sealer: waiting.sealer,
+               keepAlive: waiting.keepAlive, close: waiting.closeAfter)
+    }
+
+    // MARK: - Responses
+
+    private func clientIP(_ context: ChannelHandlerContext) -> String {
+        context.channel.remoteAddress?.ipAddress ?? "127.0.0.1"
+    }
+
+    private func respondSOAP(context: ChannelHandlerContext, status: Int, xml: String, sealer: NTLMSealer?,
+                             keepAlive: Bool, close: Bool) {
+        let plain = Data(xml.utf8)
+        guard let sealer = sealer else {
+            respond(context: context, status: status, contentType: "application/soap+xml;charset=UTF-8", body: plain,
+                    keepAlive: keepAlive, close: close)
+            return
+        }
+        do {
+            let body = try WinRMEncryption.encode(plain, protocol: WinRMEncryption.spnegoProtocol, sealer: sealer)
+            respond(context: context, status: status,
+                    contentType: WinRMEncryption.contentType(protocol: WinRMEncryption.spnegoProtocol),
+                    body: body, keepAlive: keepAlive, close: close)
+        } catch {
+            respond(context: context, status: 500, keepAlive: false, close: true)
+        }
+    }
+
+    private func respond(context: ChannelHandlerContext, status: Int, contentType: String? = nil, body: Data = Data(),
+                         extraHeaders: [(String, String)] = [], keepAlive: Bool, close: Bool = false) {
+        let closing = close || !keepAlive
+        var headers = HTTPHeaders()
+        headers.add(name: "Server", value: "Microsoft-HTTPAPI/2.0")
+        for (name, value) in extraHeaders { headers.add(name: name, value: value) }
+        if let contentType = contentType, !body.isEmpty { headers.add(name: "Content-Type", value: contentType) }
+        headers.add(name: "Content-Length", value: String(body.count))
+        if closing { headers.add(name: "Connection", value: "close") }
+        let head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: headers)
+
+        let delay = listener.responseDelay
+        let box = UnsafeTransfer((self, context))
+        let write = {
+            let (handler, context) = box.value
+            guard handler.isOpen else { return }
+            context.write(handler.wrapOutboundOut(.head(head)), promise: nil)
+            if !body.isEmpty {
+                var buffer = context.channel.allocator.buffer(capacity: body.count)
+                buffer.writeBytes(body)
+                context.write(handler.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+            }
+            let done = context.eventLoop.makePromise(of: Void.self)
+            context.writeAndFlush(handler.wrapOutboundOut(.end(nil)), promise: done)
+            if closing {
+                done.futureResult.whenComplete { _ in context.close(promise: nil) }
+            }
+        }
+        if delay.nanoseconds > 0 {
+            context.eventLoop.scheduleTask(in: delay, write)
+        } else {
+            write()
+        }
+    }
+
+    /// The page HTTP.sys serves for a URL no listener registered.
+    static let notFoundPage = """
+        <!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN""http://www.w3.org/TR/html4/strict.dtd">\r
+        <HTML><HEAD><TITLE>Not Found</TITLE>\r
+        <META HTTP-EQUIV="Content-Type" Content="text/html; charset=us-ascii"></HEAD>\r
+        <BODY><h2>Not Found</h2>\r
+        <hr><p>HTTP Error 404. The requested resource is not found.</p>\r
+        </BODY></HTML>\r
+
+        """
+}
+
+/// Moves a non-Sendable value into an event-loop closure that runs on the value's own loop.
+struct UnsafeTransfer<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}

@@ -1,0 +1,143 @@
+import Foundation
+
+/// How a simulated host authenticates clients. Mirrors the `winrm/config/service/auth` switches of a
+/// Windows host: `.basic` is `Basic=true` (Negotiate off), `.ntlm` / `.negotiate` is the Windows default
+/// (`Negotiate=true`, NTLM inside it; raw NTLMSSP tokens and SPNEGO-wrapped NTLM are both accepted).
+public enum SimAuth: String, Sendable, CaseIterable {
+    case basic
+    case ntlm
+    case negotiate
+
+    /// Whether the `Negotiate` (NTLM) scheme is enabled.
+    var acceptsNegotiate: Bool { self != .basic }
+    /// Whether the `Basic` scheme is enabled.
+    var acceptsBasic: Bool { self == .basic }
+}
+
+/// One local account of the simulated fleet. `user` may carry a domain (`WINFLEET\operator`) or a UPN.
+public struct SimUser: Sendable, Equatable {
+    public var user: String
+    public var password: String
+    public init(user: String, password: String) {
+        self.user = user
+        self.password = password
+    }
+}
+
+/// Faults the simulator injects on purpose, so that clients can be tested against the failures real
+/// fleets produce. Every field is off by default.
+public struct FaultInjection: Sendable, Equatable {
+    /// Close the TCP connection after every N-th WinRS (SOAP) request on a connection. Authentication legs
+    /// (empty-body 401/200 round trips) are not counted, so the handshake always completes.
+    public var dropConnectionEvery: Int?
+    /// With `dropConnectionEvery`: process the N-th request (a Command really starts) but close the
+    /// connection instead of answering — the client cannot know whether the request took effect.
+    /// When false the answer is sent first and the connection is closed right after it.
+    public var dropBeforeResponse: Bool
+    /// A shell expires after it has started N commands: the next request naming it gets the
+    /// unknown-shell fault 2150858843, as when WinRM restarted or the shell idled out.
+    public var expireShellsAfterCommands: Int?
+    /// Every N-th Command request on a host is refused with the MSFT_WmiError quota fault 2150859174
+    /// (MaxConcurrentOperationsPerUser exceeded); the command is not started.
+    public var quotaFaultEvery: Int?
+    /// Hosts (by name) that answer `slowMilliseconds` later than the others.
+    public var slowHosts: Set<String>
+    public var slowMilliseconds: Int
+    /// Hosts (by name) that are in the inventory but do not listen: connections are refused.
+    public var unreachableHosts: Set<String>
+    /// Hosts (by name) that reject every credential (wrong password, locked account...).
+    public var authFailHosts: Set<String>
+
+    public init(dropConnectionEvery: Int? = nil,
+                dropBeforeResponse: Bool = false,
+                expireShellsAfterCommands: Int? = nil,
+                quotaFaultEvery: Int? = nil,
+                slowHosts: Set<String> = [],
+                slowMilliseconds: Int = 2000,
+                unreachableHosts: Set<String> = [],
+                authFailHosts: Set<String> = []) {
+        self.dropConnectionEvery = dropConnectionEvery
+        self.dropBeforeResponse = dropBeforeResponse
+        self.expireShellsAfterCommands = expireShellsAfterCommands
+        self.quotaFaultEvery = quotaFaultEvery
+        self.slowHosts = slowHosts
+        self.slowMilliseconds = slowMilliseconds
+        self.unreachableHosts = unreachableHosts
+        self.authFailHosts = authFailHosts
+    }
+
+    public static let none = FaultInjection()
+}
+
+/// Everything that shapes a simulated fleet. Defaults are those of a fresh Windows Server 2016+ host
+/// except where noted.
+public struct SimulatorConfig: Sendable {
+    /// The documented demo account: `WINFLEET\operator` / `winfleet-demo`.
+    public static let demoUser = SimUser(user: "WINFLEET\\operator", password: "winfleet-demo")
+
+    public var hostCount: Int
+    /// First loopback address; hosts take consecutive addresses, skipping `.0` and `.255` in the last octet.
+    public var firstAddress: String
+    /// Listening port of every host; nil means 5985 (http) or 5986 (https).
+    public var port: Int?
+    public var https: Bool
+    public var auth: SimAuth
+    public var users: [SimUser]
+    /// `winrm/config/service AllowUnencrypted`: plaintext bodies (and Basic) over http.
+    public var allowUnencrypted: Bool
+    /// Over https with NTLM, require the tls-server-end-point channel binding of our certificate
+    /// (`CbtHardeningLevel=Strict`). Ignored over http.
+    public var requireChannelBinding: Bool
+    /// Delay added before every response, in milliseconds.
+    public var latencyMilliseconds: Int
+    /// `MaxTimeoutms`: the longest OperationTimeout a request may ask for; longer ones are capped.
+    public var operationTimeoutCapSeconds: Double
+    /// OperationTimeout used when a request carries none.
+    public var defaultOperationTimeoutSeconds: Double
+    /// `winrm/config/winrs IdleTimeout`: a shell without requests for this long is removed.
+    public var shellIdleTimeoutSeconds: Double
+    /// `MaxEnvelopeSizekb` in bytes: larger request bodies are refused with HTTP 413.
+    public var maxEnvelopeSize: Int
+    /// Close the TCP connection right after the 200 that ends an NTLM handshake (a proxy without
+    /// connection affinity does this; the source document warns about it).
+    public var dropAfterAuth: Bool
+    public var hostNamePrefix: String
+    public var faults: FaultInjection
+
+    public init(hostCount: Int = 1,
+                firstAddress: String = "127.1.0.1",
+                port: Int? = nil,
+                https: Bool = false,
+                auth: SimAuth = .ntlm,
+                users: [SimUser] = [SimulatorConfig.demoUser],
+                allowUnencrypted: Bool = false,
+                requireChannelBinding: Bool = true,
+                latencyMilliseconds: Int = 0,
+                operationTimeoutCapSeconds: Double = 60,
+                defaultOperationTimeoutSeconds: Double = 60,
+                shellIdleTimeoutSeconds: Double = 7200,
+                maxEnvelopeSize: Int = 512_000,
+                dropAfterAuth: Bool = false,
+                hostNamePrefix: String = "WIN",
+                faults: FaultInjection = .none) {
+        self.hostCount = hostCount
+        self.firstAddress = firstAddress
+        self.port = port
+        self.https = https
+        self.auth = auth
+        self.users = users
+        self.allowUnencrypted = allowUnencrypted
+        self.requireChannelBinding = requireChannelBinding
+        self.latencyMilliseconds = latencyMilliseconds
+        self.operationTimeoutCapSeconds = operationTimeoutCapSeconds
+        self.defaultOperationTimeoutSeconds = defaultOperationTimeoutSeconds
+        self.shellIdleTimeoutSeconds = shellIdleTimeoutSeconds
+        self.maxEnvelopeSize = maxEnvelopeSize
+        self.dropAfterAuth = dropAfterAuth
+        self.hostNamePrefix = hostNamePrefix
+        self.faults = faults
+    }
+
+    /// The port every host listens on.
+    public var effectivePort: Int { port ?? (https ? 5986 : 5985) }
+}
