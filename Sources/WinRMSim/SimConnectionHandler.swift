@@ -68,6 +68,11 @@ final class SimConnectionHandler: ChannelInboundHandler {
             requestHead = head
             requestBody = context.channel.allocator.buffer(capacity: 0)
             bodyTooLarge = false
+            // HTTP.sys answers `Expect: 100-continue` at once; libcurl otherwise waits a second per request.
+            if head.headers[canonicalForm: "Expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+                let interim = HTTPResponseHead(version: head.version, status: .continue)
+                context.writeAndFlush(wrapOutboundOut(.head(interim)), promise: nil)
+            }
         case .body(var chunk):
             if bodyTooLarge { return }
             if (requestBody?.readableBytes ?? 0) + chunk.readableBytes > rawBodyLimit {

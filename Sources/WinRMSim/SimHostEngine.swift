@@ -228,7 +228,12 @@ final class SimHostEngine: @unchecked Sendable {
                 return .fault(.unknownCommand(commandID: commandID))
             }
             let outcome = receive(command, budget: receiveBudget(request.maxEnvelopeSize), now: now)
-            if case .wait = outcome, let waiter = waiter { command.waiters.append(waiter) }
+            if case .wait = outcome, let waiter = waiter {
+                // Every long poll registers a waiter; keep only the latest few (stale ones are harmless
+                // but would pile up while a long command is polled every OperationTimeout).
+                command.waiters.append(waiter)
+                if command.waiters.count > 8 { command.waiters.removeFirst(command.waiters.count - 8) }
+            }
             return outcome
 
         case .signal(let commandID, _):

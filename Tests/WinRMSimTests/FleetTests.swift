@@ -102,3 +102,30 @@ final class SimulatedFleetTests: XCTestCase {
         return result == 0
     }
 }
+
+final class CurlInteropTests: XCTestCase {
+    /// libcurl (our transport) sends `Expect: 100-continue` for larger bodies and waits up to a second for
+    /// the interim answer; HTTP.sys answers at once, and so must the simulator.
+    func testExpectContinueIsAnsweredAtOnce() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/curl") else { throw XCTSkip("no curl") }
+        let fleet = try TestFleet.start { $0.auth = .basic; $0.allowUnencrypted = true }
+        defer { fleet.shutdown() }
+        let host = fleet.hosts[0]
+        let body = FileManager.default.temporaryDirectory.appendingPathComponent("winrmsim-\(UUID().uuidString).xml")
+        try Data(repeating: UInt8(ascii: "x"), count: 4096).write(to: body)
+        defer { try? FileManager.default.removeItem(at: body) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        process.arguments = ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--noproxy", "*", "-u", "operator:winfleet-demo",
+                             "-H", "Content-Type: application/soap+xml;charset=UTF-8", "-H", "Expect: 100-continue",
+                             "--data-binary", "@" + body.path, "http://\(host.address):\(host.port)/wsman"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        let started = Date()
+        try process.run()
+        process.waitUntilExit()
+        let code = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertEqual(code, "500", "the garbage body is a SOAP fault, not a hang")
+        XCTAssertLessThan(Date().timeIntervalSince(started), 0.8)
+    }
+}
