@@ -31,11 +31,6 @@ struct SimConnectionAuth {
             var headers: [String] = []
             if mode.acceptsNegotiate { headers.append("Negotiate") }
             if basicUsable { headers.append("Basic realm=\"WSMAN\"") }
-            if headers.isEmpty {
-                // Basic-only host over http without AllowUnencrypted: nothing usable is on offer.
-                // Windows still answers 401; Negotiate stays advertised because it is always enabled there.
-                headers.append("Negotiate")
-            }
             return headers
         }
     }

@@ -20,6 +20,7 @@ final class SimConnectionHandler: ChannelInboundHandler {
     private var isOpen = true
     private var pending: PendingReceive?
     private var pendingToken = 0
+    private var idleTimer: Scheduled<Void>?
 
     /// A Receive waiting for output (long poll), answered when output arrives or OperationTimeout passes.
     private struct PendingReceive {
@@ -47,6 +48,7 @@ final class SimConnectionHandler: ChannelInboundHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         connectionID = counters.connectionAccepted(host: listener.name)
+        armIdleTimer(context: context)
         context.fireChannelActive()
     }
 
@@ -54,7 +56,23 @@ final class SimConnectionHandler: ChannelInboundHandler {
         isOpen = false
         pending?.timer?.cancel()
         pending = nil
+        idleTimer?.cancel()
+        idleTimer = nil
         context.fireChannelInactive()
+    }
+
+    /// HTTP.sys closes a connection that stays without a request for IdleConnectionTimeout; the timer runs
+    /// only between requests, never while one is being served (a Receive long poll is not idle).
+    private func armIdleTimer(context: ChannelHandlerContext) {
+        idleTimer?.cancel()
+        guard let seconds = config.connectionIdleTimeoutSeconds, isOpen else { return }
+        let box = UnsafeTransfer((self, context))
+        idleTimer = context.eventLoop.scheduleTask(in: .nanoseconds(Int64(seconds * 1e9))) {
+            let (handler, context) = box.value
+            guard handler.isOpen else { return }
+            handler.counters.update { $0.connectionsDropped += 1 }
+            context.close(promise: nil)
+        }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
@@ -65,6 +83,8 @@ final class SimConnectionHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
+            idleTimer?.cancel()
+            idleTimer = nil
             requestHead = head
             requestBody = context.channel.allocator.buffer(capacity: 0)
             bodyTooLarge = false
@@ -328,6 +348,9 @@ final class SimConnectionHandler: ChannelInboundHandler {
                 buffer.writeBytes(body)
                 context.write(handler.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
             }
+            // Armed before the final write: the pipeline may hand us the next (queued) request while
+            // flushing, and that request's head must be able to cancel the timer.
+            if !closing { handler.armIdleTimer(context: context) }
             let done = context.eventLoop.makePromise(of: Void.self)
             context.writeAndFlush(handler.wrapOutboundOut(.end(nil)), promise: done)
             if closing {

@@ -157,6 +157,10 @@ final class SimHostEngine: @unchecked Sendable {
     private func handleLocked(_ request: SimHostRequest, identity: SimIdentity, clientIP: String,
                               now: NIODeadline, waiter: (() -> Void)?, wake: inout [() -> Void]) -> SimHostOutcome {
         if case .create(let environment, let workingDirectory, let idle, _) = request.operation {
+            // Shells nobody asks about again are reaped here (lookups reap the ones they touch).
+            for shell in shells.values where Double((now - shell.lastActivity).nanoseconds) / 1e9 > shell.idleTimeout {
+                expire(shell, wake: &wake)
+            }
             let id = UUID().uuidString.uppercased()
             let owner = identity.domain.map { "\($0)\\\(identity.user)" } ?? identity.user
             var env: [String: String] = [:]

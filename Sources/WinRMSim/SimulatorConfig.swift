@@ -1,15 +1,16 @@
 import Foundation
 
 /// How a simulated host authenticates clients. Mirrors the `winrm/config/service/auth` switches of a
-/// Windows host: `.basic` is `Basic=true` (Negotiate off), `.ntlm` / `.negotiate` is the Windows default
-/// (`Negotiate=true`, NTLM inside it; raw NTLMSSP tokens and SPNEGO-wrapped NTLM are both accepted).
+/// Windows host. Negotiate is always enabled, as on Windows (NTLM tokens, raw or in `Negotiate`/`NTLM`
+/// headers); `.basic` additionally enables `Basic=true`. `.ntlm` and `.negotiate` are the Windows default
+/// (Basic off) and differ only in what the inventory tells clients to use.
 public enum SimAuth: String, Sendable, CaseIterable {
     case basic
     case ntlm
     case negotiate
 
-    /// Whether the `Negotiate` (NTLM) scheme is enabled.
-    var acceptsNegotiate: Bool { self != .basic }
+    /// Whether the `Negotiate` (NTLM) scheme is enabled: always, as on a default Windows host.
+    var acceptsNegotiate: Bool { true }
     /// Whether the `Basic` scheme is enabled.
     var acceptsBasic: Bool { self == .basic }
 }
@@ -102,6 +103,9 @@ public struct SimulatorConfig: Sendable {
     /// connection affinity does this; the source document warns about it).
     public var dropAfterAuth: Bool
     public var hostNamePrefix: String
+    /// Close a keep-alive connection after this many seconds without a request (HTTP.sys
+    /// `IdleConnectionTimeout`, 120 s on Windows). nil (default) keeps idle connections open.
+    public var connectionIdleTimeoutSeconds: Double?
     public var faults: FaultInjection
 
     public init(hostCount: Int = 1,
@@ -119,6 +123,7 @@ public struct SimulatorConfig: Sendable {
                 maxEnvelopeSize: Int = 512_000,
                 dropAfterAuth: Bool = false,
                 hostNamePrefix: String = "WIN",
+                connectionIdleTimeoutSeconds: Double? = nil,
                 faults: FaultInjection = .none) {
         self.hostCount = hostCount
         self.firstAddress = firstAddress
@@ -135,6 +140,7 @@ public struct SimulatorConfig: Sendable {
         self.maxEnvelopeSize = maxEnvelopeSize
         self.dropAfterAuth = dropAfterAuth
         self.hostNamePrefix = hostNamePrefix
+        self.connectionIdleTimeoutSeconds = connectionIdleTimeoutSeconds
         self.faults = faults
     }
 

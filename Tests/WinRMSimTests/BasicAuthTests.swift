@@ -58,7 +58,7 @@ final class BasicAuthTests: XCTestCase {
         let connection = try RawHTTPConnection(host: host.address, port: host.port, tls: true, trustPEM: fleet.certificatePEM)
         let response = try connection.post(body: Data("<x/>".utf8))
         XCTAssertEqual(response.status, 401)
-        XCTAssertEqual(response.headers("WWW-Authenticate"), ["Basic realm=\"WSMAN\""])
+        XCTAssertEqual(response.headers("WWW-Authenticate"), ["Negotiate", "Basic realm=\"WSMAN\""])
         XCTAssertEqual(response.header("Content-Length"), "0")
         XCTAssertEqual(response.header("Server"), "Microsoft-HTTPAPI/2.0")
         // The connection stays usable (keep-alive) for the authenticated retry.

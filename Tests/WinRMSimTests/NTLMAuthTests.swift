@@ -177,3 +177,55 @@ final class NTLMAuthTests: XCTestCase {
         XCTAssertEqual(fleet.counters.authenticationFailuresPerHost, ["WIN0002": 1])
     }
 }
+
+final class NTLMAuthMoreTests: XCTestCase {
+    let user = SimulatorConfig.demoUser
+
+    /// Clients that put the SOAP body on the AUTHENTICATE leg (Apache CXF, older Go clients) get it
+    /// processed over https.
+    func testAuthenticateCarryingABodyIsServedOverHTTPS() throws {
+        let fleet = try TestFleet.start { $0.auth = .ntlm; $0.https = true }
+        defer { fleet.shutdown() }
+        let host = fleet.hosts[0]
+        let connection = try RawHTTPConnection(host: host.address, port: host.port, tls: true, trustPEM: fleet.certificatePEM)
+        let context = NTLMClientContext(credential: NTLMCredential(user: user.user, password: user.password),
+                                        channelBindings: ChannelBindings.tlsServerEndPoint(certificateDER: try XCTUnwrap(fleet.certificateDER)))
+        let ctx = WSManEndpointContext(to: "https://\(host.address):\(host.port)/wsman")
+        let create = WinRS.createShell(ctx)
+        let first = try connection.post(headers: [("Authorization", "Negotiate " + context.negotiateMessage().base64EncodedString())],
+                                        body: create.body)
+        XCTAssertEqual(first.status, 401)
+        let header = try XCTUnwrap(first.headers("WWW-Authenticate").first { $0.hasPrefix("Negotiate ") })
+        let authenticate = try context.authenticateMessage(challenge: try XCTUnwrap(Data(base64Encoded: String(header.dropFirst(10)))))
+        let second = try connection.post(headers: [("Authorization", "Negotiate " + authenticate.base64EncodedString())], body: create.body)
+        XCTAssertEqual(second.status, 200)
+        XCTAssertFalse(try WinRSResponse.parseCreate(second.body, request: create).shellID.isEmpty)
+        XCTAssertEqual(fleet.counters.shellsCreated, 1)
+    }
+
+    func testBasicHostAlsoOffersAndAcceptsNegotiate() throws {
+        let fleet = try TestFleet.start { $0.auth = .basic }
+        defer { fleet.shutdown() }
+        let host = fleet.hosts[0]
+        let client = WinRSTestClient(connection: try RawHTTPConnection(host: host.address, port: host.port), https: false)
+        XCTAssertEqual(try client.connection.post().headers("WWW-Authenticate"), ["Negotiate"],
+                       "Basic is not offered over http without AllowUnencrypted")
+        XCTAssertEqual(try client.authenticateNTLM(user: user.user, password: user.password).status, 200)
+        XCTAssertNoThrow(try client.createShell())
+    }
+
+    func testIdleConnectionsAreClosedLikeHTTPSys() throws {
+        let fleet = try TestFleet.start { $0.auth = .ntlm; $0.connectionIdleTimeoutSeconds = 0.3 }
+        defer { fleet.shutdown() }
+        let host = fleet.hosts[0]
+        let client = WinRSTestClient(connection: try RawHTTPConnection(host: host.address, port: host.port), https: false,
+                                     operationTimeoutSeconds: 1)
+        try client.authenticateNTLM(user: user.user, password: user.password)
+        let shell = try client.createShell()
+        // A long poll longer than the idle timeout is not idleness.
+        let commandID = try client.startCommand(shellID: shell.shellID, "sleep 0.6")
+        XCTAssertEqual(try client.receiveAll(shellID: shell.shellID, commandID: commandID).exitCode, 0)
+        XCTAssertFalse(client.connection.waitUntilClosed(timeout: 0.1))
+        XCTAssertTrue(client.connection.waitUntilClosed(timeout: 1))
+    }
+}
