@@ -43,13 +43,27 @@ struct SimConnectionAuth {
         case continueHandshake(wwwAuthenticate: String)
         /// The request may be served. `completedHandshake`: this request ended an NTLM handshake or was
         /// the first valid Basic request of the connection (counts as one authentication).
-        case proceed(identity: SimIdentity, sealer: NTLMSealer?, completedHandshake: Bool)
+        /// `wwwAuthenticate`: the final SPNEGO token (accept-completed + mechListMIC) to send with the 200.
+        case proceed(identity: SimIdentity, sealer: NTLMSealer?, completedHandshake: Bool, wwwAuthenticate: String? = nil)
     }
 
     private enum Phase {
         case anonymous
-        case challengeSent(context: NTLMServerContext, scheme: String)
+        /// SPNEGO NegTokenInit named NTLM but not first, without an NTLM token: waiting for NEGOTIATE.
+        case spnegoMechSelected(mechTypeListDER: [UInt8]?)
+        case challengeSent(context: NTLMServerContext, spnego: SPNEGOHandshake?)
         case authenticated(identity: SimIdentity, sealer: NTLMSealer)
+    }
+
+    /// NTLM inside SPNEGO: the mechListMIC covers the client's MechTypeList and is exchanged in both
+    /// directions with the NTLM signing of the new context.
+    ///
+    /// Known gap: after the MIC exchange Windows and pyspnego restart the RC4 sealing handle of each
+    /// direction while sequence numbers continue (pyspnego `_reset_ntlm_crypto_state`). `NTLMSealer` has no
+    /// such reset, so sealed messages (NTLM-in-SPNEGO over http) fail after an SPNEGO handshake that
+    /// carried a mechListMIC; over https (no sealing) SPNEGO works. Raw NTLM is unaffected.
+    struct SPNEGOHandshake {
+        var mechTypeListDER: [UInt8]?
     }
 
     let settings: Settings
@@ -133,45 +147,131 @@ struct SimConnectionAuth {
 
     private mutating func authorizeNTLM(scheme: String, token: String) -> Decision {
         guard settings.mode.acceptsNegotiate else { return refuse("Negotiate authentication is disabled") }
-        guard let bytes = Data(base64Encoded: token), bytes.count >= 12 else {
+        guard let bytes = Data(base64Encoded: token), !bytes.isEmpty else {
             return refuse("Authorization token is not base64")
         }
-        guard bytes.prefix(8) == Data("NTLMSSP\0".utf8) else {
-            return refuse("only raw NTLMSSP tokens are accepted (no SPNEGO/Kerberos)")
+        if SPNEGOToken.isSPNEGO(bytes) {
+            guard scheme.lowercased() == "negotiate" else { return refuse("SPNEGO token under the \(scheme) scheme") }
+            return authorizeSPNEGO(scheme: scheme, token: bytes)
         }
+        guard bytes.count >= 12, bytes.prefix(8) == Data("NTLMSSP\0".utf8) else {
+            return refuse("token is neither NTLMSSP nor SPNEGO (Kerberos is not offered by the simulator)")
+        }
+        switch ntlmStep(bytes, spnego: nil) {
+        case .challenge(let challenge):
+            return .continueHandshake(wwwAuthenticate: "\(scheme) \(challenge.base64EncodedString())")
+        case .accepted(let identity, let sealer):
+            return .proceed(identity: identity, sealer: sealer, completedHandshake: true)
+        case .refused(let reason):
+            return refuse(reason)
+        }
+    }
+
+    private mutating func authorizeSPNEGO(scheme: String, token: Data) -> Decision {
+        let incoming: SPNEGOToken.Incoming
+        do {
+            incoming = try SPNEGOToken.parse(token)
+        } catch {
+            return refuse("malformed SPNEGO token: \(error)")
+        }
+        var mechTypeListDER: [UInt8]?
+        if incoming.isInit {
+            guard incoming.mechTypes.contains(SPNEGOToken.ntlmOID) else {
+                return refuse("SPNEGO offers no NTLM (Kerberos is not offered by the simulator)")
+            }
+            mechTypeListDER = incoming.mechTypeListDER
+            guard incoming.mechTypes.first == SPNEGOToken.ntlmOID, let mechToken = incoming.mechToken else {
+                // The client's optimistic token is for another mechanism: select NTLM and ask for its token.
+                phase = .spnegoMechSelected(mechTypeListDER: mechTypeListDER)
+                let reply = SPNEGOToken.response(state: .acceptIncomplete, supportedMech: SPNEGOToken.ntlmOID)
+                return .continueHandshake(wwwAuthenticate: "\(scheme) \(reply.base64EncodedString())")
+            }
+            return spnegoNTLM(scheme: scheme, ntlm: Data(mechToken), mic: nil, mechTypeListDER: mechTypeListDER)
+        }
+        guard let mechToken = incoming.mechToken else { return refuse("SPNEGO NegTokenResp without a token") }
+        switch phase {
+        case .spnegoMechSelected(let list): mechTypeListDER = list
+        case .challengeSent(_, let handshake?): mechTypeListDER = handshake.mechTypeListDER
+        default: break
+        }
+        return spnegoNTLM(scheme: scheme, ntlm: Data(mechToken), mic: incoming.mechListMIC.map { Data($0) },
+                          mechTypeListDER: mechTypeListDER)
+    }
+
+    private mutating func spnegoNTLM(scheme: String, ntlm: Data, mic: Data?, mechTypeListDER: [UInt8]?) -> Decision {
+        guard ntlm.count >= 12, ntlm.prefix(8) == Data("NTLMSSP\0".utf8) else {
+            return refuse("SPNEGO token does not carry NTLMSSP")
+        }
+        switch ntlmStep(ntlm, spnego: mechTypeListDER ?? []) {
+        case .challenge(let challenge):
+            let reply = SPNEGOToken.response(state: .acceptIncomplete, supportedMech: SPNEGOToken.ntlmOID,
+                                             responseToken: challenge)
+            return .continueHandshake(wwwAuthenticate: "\(scheme) \(reply.base64EncodedString())")
+        case .refused(let reason):
+            return refuse(reason)
+        case .accepted(let identity, let sealer):
+            var serverMIC: Data?
+            if let mic = mic, let list = mechTypeListDER {
+                do {
+                    try sealer.verify(Data(list), signature: mic)
+                    serverMIC = try sealer.sign(Data(list))
+                } catch {
+                    phase = .anonymous
+                    return refuse("SPNEGO mechListMIC does not verify: \(error)")
+                }
+            }
+            let reply = SPNEGOToken.response(state: .acceptCompleted, mechListMIC: serverMIC)
+            return .proceed(identity: identity, sealer: sealer, completedHandshake: true,
+                            wwwAuthenticate: "\(scheme) \(reply.base64EncodedString())")
+        }
+    }
+
+    private enum NTLMStep {
+        case challenge(Data)
+        case accepted(SimIdentity, NTLMSealer)
+        case refused(String)
+    }
+
+    private func makeContext() -> NTLMServerContext {
+        NTLMServerContext(
+            users: settings.users.map { NTLMCredential(user: $0.user, password: $0.password) },
+            targetName: SimIdentity(account: settings.users.first?.user ?? "").domain ?? settings.hostName,
+            netbiosComputer: settings.hostName, dnsComputer: settings.dnsName,
+            expectedChannelBindings: settings.expectedChannelBindings)
+    }
+
+    /// One NTLM leg. `spnego` is the MechTypeList DER when NTLM runs inside SPNEGO.
+    private mutating func ntlmStep(_ bytes: Data, spnego: [UInt8]?) -> NTLMStep {
         let messageType = bytes[bytes.startIndex + 8]
         switch messageType {
         case 1:
-            let context = NTLMServerContext(
-                users: settings.users.map { NTLMCredential(user: $0.user, password: $0.password) },
-                targetName: SimIdentity(account: settings.users.first?.user ?? "").domain ?? settings.hostName,
-                netbiosComputer: settings.hostName, dnsComputer: settings.dnsName,
-                expectedChannelBindings: settings.expectedChannelBindings)
+            let context = makeContext()
             do {
                 let challenge = try context.challengeMessage(negotiate: bytes)
-                phase = .challengeSent(context: context, scheme: scheme)
-                return .continueHandshake(wwwAuthenticate: "\(scheme) \(challenge.base64EncodedString())")
+                let handshake = spnego.map { SPNEGOHandshake(mechTypeListDER: $0.isEmpty ? nil : $0) }
+                phase = .challengeSent(context: context, spnego: handshake)
+                return .challenge(challenge)
             } catch {
-                return refuse("NTLM NEGOTIATE refused: \(error)")
+                return .refused("NTLM NEGOTIATE refused: \(error)")
             }
         case 3:
-            guard case .challengeSent(let context, _) = phase else {
+            guard case .challengeSent(let context, let handshake) = phase else {
                 // HTTP.sys has no NTLM context for this connection: the NEGOTIATE went elsewhere.
-                return refuse("NTLM AUTHENTICATE on a connection that did not see the NEGOTIATE")
+                return .refused("NTLM AUTHENTICATE on a connection that did not see the NEGOTIATE")
             }
             do {
                 let sealer = try context.accept(authenticate: bytes)
                 guard !settings.rejectAllCredentials else {
-                    return refuse("credentials rejected on this host (authFailHosts)")
+                    return .refused("credentials rejected on this host (authFailHosts)")
                 }
                 let identity = SimIdentity(account: context.authenticatedUser ?? "")
                 phase = .authenticated(identity: identity, sealer: sealer)
-                return .proceed(identity: identity, sealer: sealer, completedHandshake: true)
+                return .accepted(identity, sealer)
             } catch {
-                return refuse("NTLM AUTHENTICATE refused: \(error)")
+                return .refused("NTLM AUTHENTICATE refused: \(error)")
             }
         default:
-            return refuse("unexpected NTLM message type \(messageType)")
+            return .refused("unexpected NTLM message type \(messageType)")
         }
     }
 }

@@ -133,16 +133,18 @@ final class SimConnectionHandler: ChannelInboundHandler {
         case .continueHandshake(let wwwAuthenticate):
             respond(context: context, status: 401, extraHeaders: [("WWW-Authenticate", wwwAuthenticate)],
                     keepAlive: keepAlive)
-        case .proceed(let identity, let sealer, let completedHandshake):
+        case .proceed(let identity, let sealer, let completedHandshake, let finalToken):
             if completedHandshake { counters.authenticated(host: listener.name, connection: connectionID) }
             let dropAfterHandshake = completedHandshake && sealer != nil && config.dropAfterAuth
             serveAuthenticated(context: context, head: head, body: body, identity: identity, sealer: sealer,
-                               closeAfter: dropAfterHandshake, keepAlive: keepAlive)
+                               closeAfter: dropAfterHandshake, keepAlive: keepAlive,
+                               extraHeaders: finalToken.map { [("WWW-Authenticate", $0)] } ?? [])
         }
     }
 
     private func serveAuthenticated(context: ChannelHandlerContext, head: HTTPRequestHead, body: Data,
-                                    identity: SimIdentity, sealer: NTLMSealer?, closeAfter: Bool, keepAlive: Bool) {
+                                    identity: SimIdentity, sealer: NTLMSealer?, closeAfter: Bool, keepAlive: Bool,
+                                    extraHeaders: [(String, String)] = []) {
         if bodyTooLarge {
             counters.update { $0.oversizeRefusals += 1 }
             respond(context: context, status: 413, keepAlive: keepAlive, close: closeAfter)
@@ -151,7 +153,7 @@ final class SimConnectionHandler: ChannelInboundHandler {
         // The empty-body POST that carries the last handshake leg (pywinrm, pypsrp, Ruby gem, our client).
         if body.isEmpty {
             if closeAfter { counters.update { $0.connectionsDropped += 1 } }
-            respond(context: context, status: 200, keepAlive: keepAlive, close: closeAfter)
+            respond(context: context, status: 200, extraHeaders: extraHeaders, keepAlive: keepAlive, close: closeAfter)
             return
         }
         let contentType = head.headers.first(name: "Content-Type")

@@ -125,3 +125,27 @@ final class InterpreterTests: XCTestCase {
         XCTAssertEqual(text(body("Write-Host \"output 1\";Write-Host \"output 2\";").stdout), "output 1\noutput 2\n")
     }
 }
+
+final class SPNEGOTokenTests: XCTestCase {
+    func testParsesANegTokenInitAndBuildsAResponse() throws {
+        let ntlm: [UInt8] = Array("NTLMSSP\0".utf8) + [1, 0, 0, 0]
+        let mechList = SPNEGOToken.tlv(0x30, SPNEGOToken.tlv(0x06, SPNEGOToken.ntlmOID))
+        let negTokenInit = SPNEGOToken.tlv(0xA0, SPNEGOToken.tlv(0x30,
+            SPNEGOToken.tlv(0xA0, mechList) + SPNEGOToken.tlv(0xA2, SPNEGOToken.tlv(0x04, ntlm))))
+        let token = Data(SPNEGOToken.tlv(0x60, SPNEGOToken.tlv(0x06, SPNEGOToken.spnegoOID) + negTokenInit))
+        XCTAssertTrue(SPNEGOToken.isSPNEGO(token))
+        let parsed = try SPNEGOToken.parse(token)
+        XCTAssertTrue(parsed.isInit)
+        XCTAssertEqual(parsed.mechTypes, [SPNEGOToken.ntlmOID])
+        XCTAssertEqual(parsed.mechTypeListDER, mechList)
+        XCTAssertEqual(parsed.mechToken, ntlm)
+
+        let response = SPNEGOToken.response(state: .acceptIncomplete, supportedMech: SPNEGOToken.ntlmOID,
+                                            responseToken: Data(repeating: 7, count: 300), mechListMIC: Data(count: 16))
+        let back = try SPNEGOToken.parse(response)
+        XCTAssertFalse(back.isInit)
+        XCTAssertEqual(back.mechToken, Array(repeating: 7, count: 300))
+        XCTAssertEqual(back.mechListMIC, Array(repeating: 0, count: 16))
+        XCTAssertThrowsError(try SPNEGOToken.parse(Data([0xA1, 0x05, 0x30])))
+    }
+}

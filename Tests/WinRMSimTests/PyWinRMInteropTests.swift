@@ -95,3 +95,51 @@ final class PyWinRMInteropTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(fleet.counters.plainBodyRefusals, 1)
     }
 }
+
+/// pypsrp with `auth="negotiate"`: pyspnego wraps NTLM in SPNEGO (NegTokenInit / NegTokenResp with a
+/// mechListMIC in both directions) and binds the TLS channel (CBT).
+/// Sealed NTLM-in-SPNEGO over http is a known gap (see `SimConnectionAuth.SPNEGOHandshake`).
+final class PyPSRPInteropTests: XCTestCase {
+    func testPyPSRPNegotiateOverHTTPS() throws {
+        let check = Process()
+        check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        check.arguments = ["python3", "-c", "import pypsrp.client"]
+        try check.run()
+        check.waitUntilExit()
+        guard check.terminationStatus == 0 else { throw XCTSkip("pypsrp is not installed (pip install pypsrp)") }
+
+        let fleet = try TestFleet.start { $0.auth = .negotiate; $0.https = true }
+        defer { fleet.shutdown() }
+        let host = fleet.hosts[0]
+        let script = """
+            import os
+            from pypsrp.client import Client
+            c = Client('\(host.address)', port=\(host.port), ssl=True, cert_validation=False,
+                       username=os.environ['U'], password=os.environ['P'], auth='negotiate')
+            out, err, rc = c.execute_cmd('hostname')
+            print('CMD', rc, repr(out))
+            out, err, rc = c.execute_cmd('echo %USERNAME% & exit 6')
+            print('EXIT', rc, repr(out))
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script]
+        var env = ProcessInfo.processInfo.environment
+        env["U"] = "WINFLEET\\operator"
+        env["P"] = "winfleet-demo"
+        env["NO_PROXY"] = "*"
+        env["KRB5_CONFIG"] = "/dev/null"
+        process.environment = env
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0, output)
+        XCTAssertTrue(output.contains("CMD 0 'WIN0001\\r\\n'"), output)
+        XCTAssertTrue(output.contains("EXIT 6 'operator \\r\\n'"), output)
+        XCTAssertEqual(fleet.counters.authenticationFailures, 0)
+        XCTAssertGreaterThanOrEqual(fleet.counters.authenticationsCompleted, 1)
+    }
+}
