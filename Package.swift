@@ -49,7 +49,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .executableTarget(name: "winfleet", dependencies: [
-            "Fleet", "FleetStore", "WinRMSim",
+            "Fleet", "FleetStore", "Console", "WinRMSim",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -60,9 +60,10 @@ let package = Package(
         .testTarget(name: "FleetTests", dependencies: ["Fleet", "WinRMSim"]),
         .testTarget(name: "WinRMKerberosTests", dependencies: ["WinRMKerberos"]),
         .testTarget(name: "FleetStoreTests", dependencies: ["FleetStore"]),
-        .testTarget(name: "ConsoleTests", dependencies: ["Console"]),
+        .testTarget(name: "ConsoleTests", dependencies: ["Console"], exclude: ["Golden"]),
         .testTarget(name: "WinRMSimTests", dependencies: ["WinRMSim", "WSMan", "WinRMAuth"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Fleet", "WinRMSim"]),
+        .testTarget(name: "ProxyTests", dependencies: ["Fleet", "WinRMSim", "Inventory", "WinRMTransport"]),
     ],
     swiftLanguageModes: [.v5]
 )

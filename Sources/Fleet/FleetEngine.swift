@@ -24,6 +24,8 @@ public enum RunUpdate: Sendable {
     case output(host: String, stdout: Data, stderr: Data)
     case result(HostResult)
     case sessionEvent(SessionEvent)
+    /// Opening a session (outside a run) failed.
+    case connectFailed(host: String, error: WinRMError)
     /// The store could not keep something; the run goes on (results are still shown).
     case storeProblem(String)
     case runFinished(runID: Int64?, results: [HostResult], cancelled: Bool)
@@ -202,6 +204,24 @@ public final class FleetEngine: @unchecked Sendable {
     private func publish(_ update: RunUpdate) {
         let observers = lock.withLock { self.observers }
         for observer in observers { observer(update) }
+    }
+
+    /// Opens every session that is not open yet (connect, authenticate, open the shell), under
+    /// the throttle, so the console shows the fleet's health before the first command.
+    public func connectAll() async {
+        await withTaskGroup(of: Void.self) { group in
+            for plan in plans where plan.connection != nil {
+                guard let session = sessions[plan.host.name], session.state == .disconnected else { continue }
+                group.addTask { [self] in
+                    let admitted = await throttle.acquire()
+                    defer { if admitted { throttle.release() } }
+                    guard admitted else { return }
+                    if let error = await session.connect() {
+                        publish(.connectFailed(host: session.name, error: error))
+                    }
+                }
+            }
+        }
     }
 
     /// Closes every shell and connection (end of a headless run, console exit).

@@ -19,6 +19,9 @@ public struct HostPlan: Sendable {
 public struct HostPlanner {
     public let inventory: Inventory
     public let environment: [String: String]
+    /// Asked once per credential whose password is in neither the environment nor a file
+    /// (the console prompts without echo); nil = such hosts fail with the credential's error.
+    public var askPassword: ((Credential, Error) -> String?)?
     private var passwords: [String: Result<String, Error>] = [:]
 
     public init(inventory: Inventory, environment: [String: String] = ProcessInfo.processInfo.environment) {
@@ -53,7 +56,11 @@ public struct HostPlanner {
         if let cached = passwords[credentialName] {
             result = cached
         } else {
-            result = Result { try credential.resolvePassword(environment: environment) }
+            var resolved = Result { try credential.resolvePassword(environment: environment) }
+            if case .failure(let error) = resolved, let askPassword, let typed = askPassword(credential, error), !typed.isEmpty {
+                resolved = .success(typed)
+            }
+            result = resolved
             passwords[credentialName] = result
         }
         switch result {

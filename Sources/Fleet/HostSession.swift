@@ -53,6 +53,36 @@ public final class HostSession: @unchecked Sendable {
         connection?.abort()
     }
 
+    /// Connects, authenticates and opens the shell without running anything; nil when the
+    /// session is ready, else what stopped it.
+    public func connect() async -> WinRMError? {
+        guard let shell else { return plan.refusal }
+        var pending = transition(.connectRequested)
+        while !pending.isEmpty {
+            switch pending.removeFirst() {
+            case .openShell:
+                do {
+                    try await shell.open()
+                    pending += transition(.shellOpened(id: shell.shellID ?? "?"))
+                } catch {
+                    pending += transition(.failed(Self.winRMError(error), stage: .openShell))
+                }
+            case .dropConnection:
+                await connection?.close()
+            case .wait(let seconds):
+                try? await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
+            case .note(let kind, let detail):
+                emit(kind, detail)
+            case .finish(let error):
+                lock.withLock { lastRTT = connection?.lastRoundTrip }
+                return error
+            case .startCommand, .receive, .closeShell:
+                break
+            }
+        }
+        return nil
+    }
+
     /// Runs one command to its end on this session and returns the host's result.
     public func run(_ spec: CommandSpec, timeout: TimeInterval?, iteration: Int? = nil,
                     onOutput: (@Sendable (Data, Data) -> Void)? = nil) async -> HostResult {

@@ -59,6 +59,8 @@ public struct SessionPolicy: Sendable, Equatable {
 public struct HostSessionMachine: Sendable, Equatable {
     public enum Event: Sendable, Equatable {
         case jobStarted
+        /// Connect, authenticate and open the shell, then stay idle (the console's warm-up).
+        case connectRequested
         case shellOpened(id: String)
         case commandAccepted
         case commandFinished
@@ -87,6 +89,7 @@ public struct HostSessionMachine: Sendable, Equatable {
     public private(set) var commandAccepted = false
     private var quotaRetried = false
     private var shellOpenedBefore = false
+    private var connectOnly = false
     public let policy: SessionPolicy
 
     public init(policy: SessionPolicy = SessionPolicy()) {
@@ -95,10 +98,20 @@ public struct HostSessionMachine: Sendable, Equatable {
 
     public mutating func handle(_ event: Event) -> [Action] {
         switch event {
+        case .connectRequested:
+            attempts = 0
+            commandAccepted = false
+            quotaRetried = false
+            guard shellID == nil else { return [.finish(nil)] }
+            connectOnly = true
+            state = .connecting
+            return [.openShell]
+
         case .jobStarted:
             attempts = 0
             commandAccepted = false
             quotaRetried = false
+            connectOnly = false
             if shellID == nil {
                 state = .connecting
                 return [.openShell]
@@ -108,9 +121,16 @@ public struct HostSessionMachine: Sendable, Equatable {
 
         case .shellOpened(let id):
             shellID = id
-            state = .busy
             let kind: SessionEventKind = shellOpenedBefore ? .shellReopened : .shellOpened
             shellOpenedBefore = true
+            if connectOnly {
+                connectOnly = false
+                state = .idle
+                attempts = 0
+                lastError = nil
+                return [.note(kind, "shell \(id)"), .finish(nil)]
+            }
+            state = .busy
             return [.note(kind, "shell \(id)"), .startCommand]
 
         case .commandAccepted:

@@ -23,10 +23,11 @@ public enum WinRMEncryption {
     /// True when a response Content-Type announces an encrypted body (a server may answer in plain SOAP).
     public static func isEncrypted(contentType: String?) -> Bool {
         guard let contentType else { return false }
-        let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map {
-            $0.trimmingCharacters(in: .whitespaces).lowercased()
-        }
-        return mediaType == "multipart/encrypted" || mediaType == "multipart/x-multi-encrypted"
+        // On bytes: this runs for every response, and Foundation's trimming is slow on Linux.
+        var media = contentType.utf8.prefix { $0 != UInt8(ascii: ";") }.drop { $0 == 0x20 || $0 == 0x09 }
+        while let last = media.last, last == 0x20 || last == 0x09 { media = media.dropLast() }
+        let lowered = media.map { $0 | 0x20 }
+        return lowered.elementsEqual("multipart/encrypted".utf8) || lowered.elementsEqual("multipart/x-multi-encrypted".utf8)
     }
 
     /// Seals `plaintext` (the SOAP envelope bytes) and frames it. The caller sets Content-Type to
@@ -80,8 +81,8 @@ public enum WinRMEncryption {
             guard let dataMarker = scanner.next(from: headerStart), !dataMarker.isClosing else {
                 throw WinRMEncryptionError.missingBoundary("part \(partIndex): no boundary before the application/octet-stream part")
             }
-            let description = String(decoding: bytes[headerStart..<dataMarker.start], as: UTF8.self)
-            guard let declaredLength = originalLength(in: description) else {
+            guard let declaredLength = originalLength(in: bytes[headerStart..<dataMarker.start]) else {
+                let description = String(decoding: bytes[headerStart..<dataMarker.start], as: UTF8.self)
                 throw WinRMEncryptionError.missingLength(
                     "part \(partIndex): OriginalContent has no Length=<n> (got \(description.trimmingCharacters(in: .whitespacesAndNewlines).debugDescription))")
             }
@@ -119,6 +120,8 @@ public enum WinRMEncryption {
     // MARK: - Parsing helpers
 
     static func parameter(_ name: String, in headerValue: String) -> String? {
+        // The common case, our own boundary, without Foundation's slow string scanning.
+        if name == "boundary", headerValue.hasSuffix("boundary=\"\(boundary)\"") { return boundary }
         for piece in headerValue.split(separator: ";").dropFirst() {
             let pair = piece.split(separator: "=", maxSplits: 1)
             guard pair.count == 2, pair[0].trimmingCharacters(in: .whitespaces).lowercased() == name else { continue }
@@ -132,9 +135,34 @@ public enum WinRMEncryption {
     }
 
     static func originalLength(in description: String) -> Int? {
-        guard let range = description.range(of: "Length=", options: .caseInsensitive) else { return nil }
-        let digits = description[range.upperBound...].prefix { $0.isASCII && $0.isNumber }
-        return Int(digits)
+        originalLength(in: Array(description.utf8)[...])
+    }
+
+    /// `Length=<digits>` (any case) in the OriginalContent line, read on bytes: this runs for every
+    /// sealed response, and Foundation's case-insensitive search is slow on Linux.
+    static func originalLength(in bytes: ArraySlice<UInt8>) -> Int? {
+        let key = Array("length=".utf8)
+        var index = bytes.startIndex
+        while index + key.count <= bytes.endIndex {
+            var matches = true
+            for offset in 0..<key.count where bytes[index + offset] | 0x20 != key[offset] | 0x20 {
+                matches = false
+                break
+            }
+            if matches {
+                var cursor = index + key.count
+                var value = 0
+                var digits = 0
+                while cursor < bytes.endIndex, bytes[cursor] >= 0x30, bytes[cursor] <= 0x39, digits < 12 {
+                    value = value * 10 + Int(bytes[cursor] - 0x30)
+                    cursor += 1
+                    digits += 1
+                }
+                return digits > 0 ? value : nil
+            }
+            index += 1
+        }
+        return nil
     }
 }
 

@@ -93,6 +93,8 @@ public struct TransferFailure: Error, Sendable, CustomStringConvertible {
     /// The proxy's answer to CONNECT, when a tunnel was asked for (0 when none).
     public var proxyConnectStatus: Int
     public var newConnections: Int
+    /// The `Proxy-Authenticate` values of a refused CONNECT (407): the schemes the proxy asks for.
+    public var proxyAuthenticate: [String] = []
 
     public var description: String { message }
 }
@@ -286,8 +288,12 @@ public final class HTTPConnection: @unchecked Sendable {
             let detail = errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
             let message = detail.isEmpty ? Curl.describe(code) : detail
             let reason = buffers.resendRefused ? .resendRefused : Self.reason(for: code)
+            // After a refused CONNECT the last header block seen is the proxy's answer to it.
+            let proxyAuthenticate = buffers.headers
+                .filter { $0.name.caseInsensitiveCompare("Proxy-Authenticate") == .orderedSame }.map(\.value)
             continuation.resume(throwing: TransferFailure(reason: reason, curlCode: Int(code.rawValue),
-                message: message, proxyConnectStatus: easy.info(CURLINFO_HTTP_CONNECTCODE), newConnections: newConnections))
+                message: message, proxyConnectStatus: easy.info(CURLINFO_HTTP_CONNECTCODE), newConnections: newConnections,
+                proxyAuthenticate: proxyAuthenticate))
             return
         }
         let response = HTTPResponse(
@@ -356,15 +362,22 @@ final class TransferBuffers {
         return true
     }
 
+    /// One header line as libcurl hands it over (with its CRLF). Parsed on bytes: this runs for
+    /// every header of every response, and Foundation's string trimming is slow on Linux.
     func headerLine(_ bytes: UnsafeRawBufferPointer) {
-        guard let line = String(bytes: bytes, encoding: .isoLatin1)?.trimmingCharacters(in: .whitespacesAndNewlines),
-              !line.isEmpty else { return }
-        if line.hasPrefix("HTTP/") {
-            // A new status line (after CONNECT or a 1xx): only the final response's headers count.
+        var end = bytes.count
+        while end > 0, bytes[end - 1] == 0x0D || bytes[end - 1] == 0x0A || bytes[end - 1] == 0x20 { end -= 1 }
+        guard end > 0 else { return }
+        if end >= 5, bytes[0] == 0x48, bytes[1] == 0x54, bytes[2] == 0x54, bytes[3] == 0x50, bytes[4] == 0x2F {
+            // "HTTP/": a new status line (after CONNECT or a 1xx); only the final response's headers count.
             headers = []
             return
         }
-        guard let colon = line.firstIndex(of: ":") else { return }
-        headers.append((String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+        guard let colon = bytes[..<end].firstIndex(of: 0x3A) else { return }
+        var valueStart = colon + 1
+        while valueStart < end, bytes[valueStart] == 0x20 || bytes[valueStart] == 0x09 { valueStart += 1 }
+        let name = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[..<colon]), as: UTF8.self)
+        let value = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[valueStart..<end]), as: UTF8.self)
+        headers.append((name, value))
     }
 }

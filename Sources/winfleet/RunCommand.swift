@@ -49,6 +49,7 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let (inventory, hosts) = try inventoryOptions.load()
         var planner = HostPlanner(inventory: inventory)
+        if isatty(STDIN_FILENO) == 1 { planner.askPassword = PasswordPrompt.ask }
         let plans = hosts.map { planner.plan($0) }
         // The seed's rules are checked for every host before a single byte is sent.
         let refused = plans.filter { $0.refusal?.kind == .policy }

@@ -43,4 +43,6 @@ int wf_eventfd_create(void);
 int wf_eventfd_signal(int fd);
 int wf_eventfd_drain(int fd);
 
+#include "CShimsCurses.h"
+
 #endif

@@ -1,0 +1,123 @@
+"""Fleet benchmark: winfleet against `winfleet sim --hosts N --auth ntlm --latency-ms 20`.
+
+Measures, on this machine:
+- cold run of `hostname` (connect, authenticate, open shell, run) on every host, wall;
+- warm runs (`--repeat`, sessions kept), wall per iteration;
+- the pywinrm baseline (32 threads, one Session per host) on the same fleet, and the ratio;
+- winfleet's peak RSS and CPU per host per command;
+each beside the RTT lower bound (round trips x latency).
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+ROUND_TRIPS_COLD = 7   # NEGOTIATE, AUTHENTICATE, Create, Command, Receive, Signal, Delete
+ROUND_TRIPS_WARM = 3   # Command, Receive, Signal
+
+
+def start_sim(winfleet, hosts, latency, first_address, inventory):
+    sim = subprocess.Popen(
+        [winfleet, "sim", "--hosts", str(hosts), "--auth", "ntlm", "--latency-ms", str(latency),
+         "--first-address", first_address, "--inventory-out", inventory],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = sim.stdout.readline()
+    if not line.startswith("ready"):
+        sim.kill()
+        raise SystemExit(f"simulator did not start: {line!r} {sim.stderr.read()}")
+    return sim
+
+
+def run_winfleet(winfleet, inventory, db, repeat, hosts, extra_env):
+    """Runs winfleet, returns (per-iteration completion times, rusage, ok count)."""
+    env = dict(os.environ, **extra_env)
+    args = [winfleet, "run", "--inventory", inventory, "--format", "jsonl", "--throttle", str(hosts),
+            "--db", db]
+    if repeat > 1:
+        args += ["--repeat", str(repeat)]
+    started = time.perf_counter()
+    process = subprocess.Popen(args + ["--", "hostname"], stdout=subprocess.PIPE, text=True, env=env)
+    seen = {}
+    completed = []
+    ok = 0
+    for line in process.stdout:
+        result = json.loads(line)
+        iteration = result.get("iteration", 1)
+        seen[iteration] = seen.get(iteration, 0) + 1
+        ok += result["status"] == "ok"
+        if seen[iteration] == hosts:
+            completed.append(time.perf_counter() - started)
+    _, status, usage = os.wait4(process.pid, 0)
+    return completed, usage, ok
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--winfleet", required=True)
+    parser.add_argument("--hosts", type=int, default=1000)
+    parser.add_argument("--latency-ms", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=6)
+    parser.add_argument("--skip-pywinrm", action="store_true")
+    args = parser.parse_args()
+
+    workdir = tempfile.mkdtemp(prefix="winfleet-bench-")
+    inventory = os.path.join(workdir, "fleet.json")
+    db = os.path.join(workdir, "history.sqlite")
+    env = {"WINFLEET_DEMO_PASSWORD": "winfleet-demo"}
+    latency = args.latency_ms / 1000
+    sim = start_sim(args.winfleet, args.hosts, args.latency_ms, "127.2.0.1", inventory)
+    figures = {}
+    try:
+        cold_times, cold_usage, cold_ok = run_winfleet(args.winfleet, inventory, db, 1, args.hosts, env)
+        warm_times, warm_usage, warm_ok = run_winfleet(args.winfleet, inventory, db, args.repeat, args.hosts, env)
+        per_iteration = [b - a for a, b in zip(warm_times, warm_times[1:])]
+        cpu = warm_usage.ru_utime + warm_usage.ru_stime
+        figures = {
+            "hosts": args.hosts,
+            "latency_ms": args.latency_ms,
+            "cold_wall_s": cold_times[-1] if cold_times else None,
+            "cold_ok": cold_ok,
+            "cold_rtt_bound_s": ROUND_TRIPS_COLD * latency,
+            "warm_wall_per_iteration_s": sorted(per_iteration)[len(per_iteration) // 2] if per_iteration else None,
+            "warm_iterations": per_iteration,
+            "warm_ok": warm_ok,
+            "warm_rtt_bound_s": ROUND_TRIPS_WARM * latency,
+            "peak_rss_mb": max(cold_usage.ru_maxrss, warm_usage.ru_maxrss) / 1024,
+            "cpu_ms_per_host_command": 1000 * cpu / (args.hosts * args.repeat),
+        }
+        if not args.skip_pywinrm:
+            with open(inventory) as f:
+                fleet = json.load(f)
+            hosts = [{"name": h["name"], "address": h["address"], "port": h.get("port", 5985),
+                      "username": "WINFLEET\\operator", "password": "winfleet-demo"} for h in fleet["hosts"]]
+            here = os.path.dirname(os.path.abspath(__file__))
+            baseline = subprocess.run([sys.executable, os.path.join(here, "pywinrm_baseline.py")],
+                                      input=json.dumps(hosts), capture_output=True, text=True, check=True)
+            py = json.loads(baseline.stdout)
+            figures["pywinrm_wall_s"] = py["wall_s"]
+            figures["pywinrm_ok"] = py["ok"]
+            figures["pywinrm_errors"] = py["errors"]
+            if figures["cold_wall_s"]:
+                figures["speedup_vs_pywinrm"] = py["wall_s"] / figures["cold_wall_s"]
+    finally:
+        sim.terminate()
+        sim.wait()
+
+    print(json.dumps(figures, indent=2))
+    print(f"cold run, {args.hosts} hosts:   {figures['cold_wall_s']:.3f} s wall "
+          f"(RTT bound {figures['cold_rtt_bound_s']:.3f} s; {figures['cold_ok']} ok)")
+    if figures["warm_wall_per_iteration_s"] is not None:
+        print(f"warm run per iteration: {figures['warm_wall_per_iteration_s']:.3f} s wall "
+              f"(RTT bound {figures['warm_rtt_bound_s']:.3f} s)")
+    print(f"peak RSS:               {figures['peak_rss_mb']:.1f} MB")
+    print(f"CPU per host per command: {figures['cpu_ms_per_host_command']:.3f} ms")
+    if "pywinrm_wall_s" in figures:
+        print(f"pywinrm (32 threads):   {figures['pywinrm_wall_s']:.2f} s wall ({figures['pywinrm_ok']} ok)"
+              f" -> winfleet is {figures.get('speedup_vs_pywinrm', 0):.1f}x faster")
+
+
+if __name__ == "__main__":
+    main()
