@@ -7,14 +7,21 @@
 // Layers (I/O only at the edge):
 //   SimConnectionHandler  NIO handler per TCP connection: HTTP/1.1 keep-alive, POST /wsman, latency,
 //                         sealing/unsealing, Receive long-poll timers, fault injection on the wire
-//   SimConnectionAuth     pure per-connection auth state machine (Basic, NTLM raw or in `Negotiate`)
+//   SimConnectionAuth     pure per-connection auth state machine (Basic; NTLM raw, under `Negotiate`/`NTLM`,
+//                         or inside SPNEGO with mechListMIC — see SPNEGOToken)
 //   SimWinRSCodec         WSMan SOAP <-> engine types (WinRSServer.parseRequest / response builders)
 //   SimHostEngine         per-host WinRS state: shells, commands, output timelines, idle expiry (clock injected)
 //   CmdInterpreter, PowerShellInterpreter   pure: command line -> SimProcessRun (timed output + exit code)
 //
 // Windows behaviours reproduced, and where they come from:
 // - Unauthenticated request: 401, `WWW-Authenticate: Negotiate` (+ `Basic realm="WSMAN"` where Basic is
-//   usable), `Content-Length: 0`, `Server: Microsoft-HTTPAPI/2.0`.
+//   usable), `Content-Length: 0`, `Server: Microsoft-HTTPAPI/2.0`. Negotiate is always enabled (as on
+//   Windows); `.basic` adds Basic. `Expect: 100-continue` is answered at once, as HTTP.sys does.
+// - Optional HTTP.sys IdleConnectionTimeout (`connectionIdleTimeoutSeconds`, Windows: 120 s): a keep-alive
+//   connection without a request for that long is closed (never during a Receive long poll).
+// - Known gap: NTLM inside SPNEGO works (pypsrp over https), but *sealed* SPNEGO-NTLM over http does not:
+//   after the mechListMIC exchange Windows/pyspnego restart the RC4 handles (sequence numbers continue)
+//   and NTLMSealer offers no such reset yet. Raw NTLM (pywinrm, our transport) seals fine.
 // - Basic over http with AllowUnencrypted=false: 401 and Basic is not offered (jborean93 in
 //   hashicorp/packer#6205: Basic against a default host gives 401; pywinrm reports "credentials rejected").
 // - NTLM is connection-bound: the AUTHENTICATE must arrive on the connection that received the CHALLENGE,
