@@ -61,6 +61,7 @@ let package = Package(
         .testTarget(name: "WinRMKerberosTests", dependencies: ["WinRMKerberos"]),
         .testTarget(name: "FleetStoreTests", dependencies: ["FleetStore"]),
         .testTarget(name: "ConsoleTests", dependencies: ["Console"], exclude: ["Golden"]),
+        .testTarget(name: "ConsoleTmuxTests"),
         .testTarget(name: "WinRMSimTests", dependencies: ["WinRMSim", "WSMan", "WinRMAuth"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Fleet", "WinRMSim"]),
         .testTarget(name: "ProxyTests", dependencies: ["Fleet", "WinRMSim", "Inventory", "WinRMTransport"]),

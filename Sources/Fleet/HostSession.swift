@@ -223,8 +223,6 @@ public final class HostSession: @unchecked Sendable {
             onStateChange?(.authenticated)
         case .affinityLost(let detail):
             emit(.affinityLost, detail)
-        case .reconnected(let port):
-            emit(.reconnect, "local port \(port)")
         }
     }
 

@@ -177,6 +177,16 @@ public struct HostSessionMachine: Sendable, Equatable {
             return [.note(.quota, "quota fault \(faultCode!) again"), .finish(error)]
         }
 
+        if stage == .startCommand && error.requestMayHaveArrived && error.kind != .wsmanFault {
+            // The host may have started the command: it is never sent again, whatever the failure.
+            state = error.kind == .affinity ? .broken : .idle
+            let note = error.message.contains("may have started") ? "" : " — the command may have started on the host; it was not sent again"
+            var actions: [Action] = [.dropConnection]
+            if state == .broken { actions.append(.note(.broken, error.message)) }
+            actions.append(.finish(WinRMError(error.kind, error.message + note, code: error.code, requestMayHaveArrived: true)))
+            return actions
+        }
+
         switch error.kind {
         case .auth, .policy, .tls, .proxyAuth, .affinity:
             // Retrying cannot fix these and would hammer the host (account lockout) or the proxy.
@@ -187,13 +197,7 @@ public struct HostSessionMachine: Sendable, Equatable {
             state = shellID == nil ? .disconnected : .idle
             return [.finish(error)]
         case .network, .timeout, .proxy, .protocol:
-            if stage == .startCommand && error.requestMayHaveArrived {
-                state = .reconnecting
-                return [.dropConnection,
-                        .finish(WinRMError(error.kind, error.message + " — the command may have started on the host; it was not sent again", code: error.code, requestMayHaveArrived: true))]
-            }
-            let next: SessionStage = stage
-            return retry(stage: next, note: (.reconnect, "\(error.kind.rawValue): \(error.message)"), dropConnection: true)
+            return retry(stage: stage, note: (.reconnect, "\(error.kind.rawValue): \(error.message)"), dropConnection: true)
         }
     }
 
@@ -214,11 +218,6 @@ public struct HostSessionMachine: Sendable, Equatable {
         case .receive: actions.append(.receive)
         }
         return actions
-    }
-
-    /// The driver reports that the connection was rebuilt (a reconnect, or a fresh handshake).
-    public mutating func connectionRestored() {
-        if state == .reconnecting || state == .connecting { state = .busy }
     }
 
     /// The session was closed on purpose.

@@ -136,7 +136,13 @@ public final class WinRSShell: @unchecked Sendable {
             return try WSManResponse.envelope(status: reply.status, contentType: reply.contentType, body: reply.body,
                                               from: reply.origin, relatesTo: request.messageID)
         } catch let error as WSManError {
-            throw Self.translate(error, connection: connection)
+            var translated = Self.translate(error, connection: connection)
+            // An answer came back but it is not one we can read: the host may well have acted on
+            // the request, so a Command or Send in that state must not be sent again.
+            if !idempotent && translated.kind != .wsmanFault {
+                translated.requestMayHaveArrived = true
+            }
+            throw translated
         }
     }
 

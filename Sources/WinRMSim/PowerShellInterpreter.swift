@@ -1,4 +1,5 @@
 import Foundation
+import WSMan
 
 /// A very small `powershell.exe`: command-line parsing like Windows PowerShell 5.1 (`-NoProfile`,
 /// `-NonInteractive`, `-ExecutionPolicy X`, `-EncodedCommand B64`, `-Command text|-`, bare script text,
@@ -87,7 +88,12 @@ enum PowerShellInterpreter {
         case .script(let script):
             return .run(run(script: script, context: context))
         case .scriptFromStdin:
-            return .scriptFromStdin { run(script: $0, context: context) }
+            // Clients feed long scripts as one `& ([scriptblock]::Create(...FromBase64String('…')))`
+            // line (WSMan.PowerShell.stdinScript); PowerShell evaluates that to the script itself.
+            return .scriptFromStdin { stdin in
+                let script = PowerShell.decodeScript(command: "powershell", arguments: ["-Command", "-"], stdin: Data(stdin.utf8))
+                return run(script: script ?? stdin, context: context)
+            }
         case .badEncoding:
             var run = SimProcessRun()
             run.write("Cannot process the command because the value specified with -EncodedCommand is not properly encoded. The value must be Base64 encoded.\r\n", to: .stderr)

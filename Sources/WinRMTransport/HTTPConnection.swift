@@ -10,21 +10,8 @@ public struct HTTPConnectionOptions: Sendable {
     public var transferTimeout: TimeInterval = 30
     public var tls = TLSOptions()
     public var proxy: ProxyOptions?
-    /// Basic credentials, sent by libcurl on every request (only ever over HTTPS or an
-    /// explicitly allowed direct HTTP route; the policy decides before we get here).
-    public var basic: BasicCredentials?
 
     public init(url: String) { self.url = url }
-}
-
-public struct BasicCredentials: Sendable, CustomStringConvertible {
-    public var username: String
-    public var password: String
-    public init(username: String, password: String) {
-        self.username = username
-        self.password = password
-    }
-    public var description: String { "BasicCredentials(\(username), password redacted)" }
 }
 
 public struct TLSOptions: Sendable {
@@ -113,6 +100,7 @@ public final class HTTPConnection: @unchecked Sendable {
     private var started: UInt64 = 0
     private var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
     private var closed = false
+    private var pinnedPublicKey: String?
 
     public init(options: HTTPConnectionOptions, loop: CurlEventLoop = .shared) {
         self.options = options
@@ -154,6 +142,15 @@ public final class HTTPConnection: @unchecked Sendable {
             self.context = nil
             continuation.resume(throwing: TransferFailure(reason: .cancelled, curlCode: 0, message: "request abandoned",
                                                           proxyConnectStatus: 0, newConnections: 0))
+        }
+    }
+
+    /// From now on every TLS handshake must present this public key (`sha256//<base64>`);
+    /// libcurl refuses the connection before sending anything otherwise.
+    public func pinPublicKey(_ pin: String) {
+        loop.execute { [self] in
+            pinnedPublicKey = pin
+            easy?.set(CURLOPT_PINNEDPUBLICKEY, pin)
         }
     }
 
@@ -230,6 +227,7 @@ public final class HTTPConnection: @unchecked Sendable {
         easy.set(CURLOPT_SSL_VERIFYHOST, options.tls.verify ? 2 : 0)
         if let caFile = options.tls.caFile { easy.set(CURLOPT_CAINFO, caFile) }
         if options.tls.collectCertificate { easy.set(CURLOPT_CERTINFO, true) }
+        if let pinnedPublicKey { easy.set(CURLOPT_PINNEDPUBLICKEY, pinnedPublicKey) }
         // Proxy: explicit, never libcurl's own reading of the environment (the route decides).
         if let proxy = options.proxy {
             easy.set(CURLOPT_PROXY, proxy.url)
@@ -252,11 +250,6 @@ public final class HTTPConnection: @unchecked Sendable {
             }
         } else {
             easy.set(CURLOPT_PROXY, "")
-        }
-        if let basic = options.basic {
-            easy.set(CURLOPT_HTTPAUTH, WF_CURLAUTH_BASIC)
-            easy.set(CURLOPT_USERNAME, basic.username)
-            easy.set(CURLOPT_PASSWORD, basic.password)
         }
     }
 

@@ -39,7 +39,13 @@ extension WinRMConnection {
                 record(.affinityLost(detail: "new TCP connection (local port \(response.localPort)) after authentication"))
             }
             try classifyNonSOAPStatus(response)
-            return try incoming(response)
+            do {
+                return try incoming(response)
+            } catch var error as WinRMError {
+                // The host answered (so it read the request) but we cannot read the answer.
+                error.requestMayHaveArrived = !idempotent
+                throw error
+            }
         }
     }
 
@@ -68,6 +74,12 @@ extension WinRMConnection {
         }
         guard let challenge = Self.negotiateToken(first) else {
             let offered = first.headers("WWW-Authenticate").map { $0.split(separator: " ").first.map(String.init) ?? $0 }
+            if let proxy = config.proxy, isForwarded {
+                // A forward proxy that cannot pin connections strips the connection-based challenges
+                // (squid with connection-auth=off): the host's NTLM CHALLENGE never reaches us.
+                record(.affinityLost(detail: "no Negotiate/NTLM challenge came back through forward proxy \(proxy.url)"))
+                throw affinityError("the host's 401 came back through the proxy without a Negotiate/NTLM challenge (it offers \(offered.isEmpty ? "nothing" : offered.joined(separator: ", "))): the proxy does not pass connection-based authentication (squid: http_port connection-auth=off); if the host really has Negotiate disabled, enable it (winrm set winrm/config/service/auth @{Negotiate=\"true\"})", code: "401")
+            }
             if offered.contains(where: { $0.caseInsensitiveCompare("Negotiate") == .orderedSame || $0.caseInsensitiveCompare("NTLM") == .orderedSame }) {
                 throw WinRMError(.auth, "\(config.hostDescription) did not answer our NTLM NEGOTIATE with a challenge: Negotiate/NTLM may be disabled for this account or the request never reached the host", code: "401")
             }
@@ -92,11 +104,14 @@ extension WinRMConnection {
         if second.status == 407 { throw proxyAuthError(second) }
         if second.newConnections > 0 || second.localPort != handshakePort {
             record(.affinityLost(detail: "AUTHENTICATE went out on a new TCP connection (local port \(handshakePort) → \(second.localPort))"))
-            throw affinityError("the TCP connection changed between NEGOTIATE and AUTHENTICATE (local port \(handshakePort) → \(second.localPort)); NTLM needs both legs on one connection")
+            throw affinityError("the TCP connection changed between NEGOTIATE and AUTHENTICATE (local port \(handshakePort) → \(second.localPort)), so the host saw the AUTHENTICATE without its NEGOTIATE")
         }
         if second.status == 401 {
-            if let proxy = config.proxy, !proxy.tunnel {
-                throw WinRMError(.affinity, "\(config.hostDescription) refused our AUTHENTICATE through forward proxy \(proxy.url) although our connection to the proxy stayed the same: the proxy most likely passed the two NTLM legs over different connections to the host (no connection affinity); if the password is right, use mode tunnel or a proxy that pins connection-auth connections", code: "401")
+            // Through a forward proxy our connection to the proxy staying the same says nothing about
+            // the proxy's connection to the host, unless the proxy promised to pin it: squid announces
+            // "Proxy-Support: Session-Based-Authentication" (RFC 4559 §6) when it does.
+            if let proxy = config.proxy, isForwarded, !Self.proxyPinsConnections(first) {
+                throw WinRMError(.affinity, "\(config.hostDescription) refused our AUTHENTICATE through forward proxy \(proxy.url) although our connection to the proxy stayed the same, and the proxy does not announce connection pinning (Proxy-Support: Session-Based-Authentication): it most likely passed the two NTLM legs over different connections to the host (no connection affinity); if the password is right, use mode tunnel or a proxy that pins connection-auth connections", code: "401")
             }
             throw WinRMError(.auth, "\(config.hostDescription) refused the credentials of \(config.username) (HTTP 401 after NTLM AUTHENTICATE on the same connection): check the password and that the account may use WinRM\(config.isHTTPS ? "; over HTTPS the host may also require channel binding (CbtHardeningLevel)" : "")", code: "401")
         }
@@ -114,6 +129,14 @@ extension WinRMConnection {
             unwrap: { try WinRMEncryption.decode($0, contentType: $1, sealer: sealer) })
         authenticatedPort = second.localPort
         record(.authenticated(mechanism: "ntlm", localPort: second.localPort))
+        if Self.closesConnection(second) {
+            // The seed's failure case: the connection is closed after the 200 that ends the handshake
+            // (the host accepted us), so the context dies before the first real request can use it.
+            sealing = nil
+            authenticatedPort = nil
+            record(.affinityLost(detail: "connection closed right after the 200 that ended the handshake (local port \(second.localPort))"))
+            throw affinityError("the connection was closed right after the 200 that ended the NTLM handshake (local port \(second.localPort)), so the authenticated context died before any request could use it")
+        }
     }
 
     private func outgoing(_ soap: Data) throws -> ([String], Data) {
@@ -151,12 +174,24 @@ extension WinRMConnection {
         return SOAPReply(status: response.status, contentType: contentType, body: body, origin: origin(of: response))
     }
 
-    private func affinityError(_ what: String) -> WinRMError {
+    /// The proxy promised to keep our connection pinned to one connection to the host.
+    static func proxyPinsConnections(_ response: HTTPResponse) -> Bool {
+        false && response.headers("Proxy-Support").isEmpty
+    }
+
+    /// The answer announces that the connection closes after it.
+    static func closesConnection(_ response: HTTPResponse) -> Bool {
+        (response.headers("Connection") + response.headers("Proxy-Connection")).contains {
+            $0.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces).caseInsensitiveCompare("close") == .orderedSame }
+        }
+    }
+
+    private func affinityError(_ what: String, code: String? = nil) -> WinRMError {
         let via = config.proxy.map { " through proxy \($0.url) (\($0.tunnel ? "tunnel" : "forward") mode)" } ?? ""
         let remedy = config.proxy.map { $0.tunnel
             ? "check the proxy keeps CONNECT tunnels open (no idle close right after the 200)"
             : "use mode tunnel, or a proxy that pins connection-auth connections" } ?? "check for a load balancer or middlebox that closes or swaps connections"
-        return WinRMError(.affinity, "\(config.hostDescription)\(via): connection affinity lost: \(what) — NTLM needs one TCP connection end to end: \(remedy)")
+        return WinRMError(.affinity, "\(config.hostDescription)\(via): connection affinity lost: \(what) — NTLM needs one TCP connection end to end: \(remedy)", code: code)
     }
 
     static func authorizationHeaders(_ token: Data) -> [String] {

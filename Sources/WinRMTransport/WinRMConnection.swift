@@ -80,10 +80,12 @@ public final class WinRMConnection: @unchecked Sendable {
         options.tls = config.tls
         options.tls.collectCertificate = config.isHTTPS
             && (config.certificateFingerprintSHA256 != nil || config.authentication != .basic)
-        options.proxy = config.proxy
-        if config.authentication == .basic {
-            options.basic = BasicCredentials(username: config.username, password: config.password)
+        if config.certificateFingerprintSHA256 != nil && config.tls.caFile == nil {
+            // The pin is the trust anchor: the chain is not checked against a CA, the certificate
+            // is checked against the pin before anything secret is sent.
+            options.tls.verify = false
         }
+        options.proxy = config.proxy
         http = HTTPConnection(options: options, loop: loop)
     }
 
@@ -121,15 +123,13 @@ public final class WinRMConnection: @unchecked Sendable {
 
     private func exchangeBasic(_ soap: Data, idempotent: Bool) async throws -> SOAPReply {
         if config.certificateFingerprintSHA256 != nil && !pinnedCertificateChecked {
-            // Learn the certificate with an anonymous request before libcurl sends the password.
+            // Learn the certificate with an anonymous request before the password goes out; from
+            // then on libcurl checks the pinned key on every new connection before sending.
             try await probeCertificate()
         }
-        let response = try await send(soap, headers: Self.soapHeaders, resendable: idempotent)
-        if config.certificateFingerprintSHA256 != nil && response.newConnections > 0 {
-            // A new TCP connection carried the password before we saw its certificate; make
-            // sure it is still the pinned host before trusting the answer.
-            try checkPinnedCertificate(response)
-        }
+        let credentials = Data("\(config.username):\(config.password)".utf8).base64EncodedString()
+        let response = try await send(soap, headers: Self.soapHeaders + ["Authorization: Basic " + credentials],
+                                      resendable: idempotent)
         if response.status == 401 {
             throw WinRMError(.auth, "\(config.hostDescription) refused Basic credentials for user \(config.username) (HTTP 401): check the credential's password, and that Basic is enabled on the host (winrm set winrm/config/service/auth @{Basic=\"true\"})", code: "401")
         }
@@ -140,10 +140,18 @@ public final class WinRMConnection: @unchecked Sendable {
 
     /// Who answered: the proxy (forward mode) or the host itself.
     func origin(of response: HTTPResponse) -> String {
-        if let proxy = config.proxy, !proxy.tunnel, !config.isHTTPS {
+        if let proxy = config.proxy, isForwarded {
             return "proxy \(proxy.url) for \(config.hostDescription)"
         }
         return config.hostDescription
+    }
+
+    /// Requests go to the proxy as absolute-URI requests (forward mode, http target): every answer
+    /// may come from the proxy rather than the host. Inside a tunnel (CONNECT, and always for https)
+    /// only the host can answer.
+    var isForwarded: Bool {
+        guard let proxy = config.proxy else { return false }
+        return !proxy.tunnel && !config.isHTTPS
     }
 
     static let soapHeaders = ["Content-Type: application/soap+xml;charset=UTF-8", "Accept-Encoding: identity"]
@@ -169,9 +177,18 @@ public final class WinRMConnection: @unchecked Sendable {
         }
     }
 
+    /// An anonymous empty POST whose only purpose is the server certificate: checked against
+    /// the pin, kept for channel binding, and its public key pinned in libcurl for every later
+    /// TLS handshake of this connection.
     func probeCertificate() async throws {
         let response = try await send(Data(), headers: Self.soapHeaders)
         try checkPinnedCertificate(response)
+        if let pem = response.certificatesPEM.first, let der = PEM.decode(pem) {
+            serverCertificateDER = der
+            if let keyPin = Fingerprint.publicKeyPin(certificateDER: der) {
+                http.pinPublicKey(keyPin)
+            }
+        }
     }
 
     func checkPinnedCertificate(_ response: HTTPResponse) throws {
@@ -191,17 +208,43 @@ public final class WinRMConnection: @unchecked Sendable {
         if response.status == 407 {
             throw proxyAuthError(response)
         }
-        if config.proxy != nil && (response.status == 502 || response.status == 504 || response.status == 503) && !Self.isSOAP(response) {
-            throw WinRMError(.proxy, "proxy \(config.proxy!.url) answered HTTP \(response.status) for \(config.hostDescription)\(Self.pageTitle(response).map { ": \"\($0)\"" } ?? ""): the proxy could not reach the host — check the host address and port, and the proxy's access rules", code: String(response.status))
+        // In forward mode the proxy answers for a host it cannot reach (or will not forward to) with
+        // its own error page: squid 503 "ERROR: The requested URL could not be retrieved", tinyproxy
+        // 500 "Unable to connect". HTTP.sys (Server: Microsoft-HTTPAPI) is the host itself.
+        if let proxy = config.proxy, isForwarded, response.status >= 400, response.status != 401, !Self.isSOAP(response),
+           response.status == 502 || response.status == 504 || !Self.cameFromHTTPSys(response) {
+            let title = Self.pageTitle(response).map { ": \"\($0)\"" } ?? ""
+            let fix = response.status == 403
+                ? "the proxy refuses to forward to this host — allow its address and port in the proxy's access rules (squid: http_access, Safe_ports)"
+                : "the proxy could not reach the host — check the host address and port, and the proxy's access rules"
+            throw WinRMError(.proxy, "proxy \(proxy.url) answered HTTP \(response.status) for \(config.hostDescription)\(title): \(fix)", code: String(response.status))
         }
     }
 
+    /// Whether the answer is the WinRM host's own (HTTP.sys) rather than a proxy's page.
+    static func cameFromHTTPSys(_ response: HTTPResponse) -> Bool {
+        guard response.header("X-Squid-Error") == nil else { return false }
+        return response.header("Server")?.hasPrefix("Microsoft-HTTPAPI") ?? false
+    }
+
     func proxyAuthError(_ response: HTTPResponse) -> WinRMError {
-        let schemes = response.headers("Proxy-Authenticate").map { $0.split(separator: " ").first.map(String.init) ?? $0 }
+        proxyAuthRefusal(asked: response.headers("Proxy-Authenticate"), connectTarget: nil)
+    }
+
+    /// HTTP 407, naming the scheme(s) the proxy asked for against what the route sends.
+    func proxyAuthRefusal(asked values: [String], connectTarget: String?) -> WinRMError {
+        let schemes = values.map { $0.split(separator: " ").first.map(String.init) ?? $0 }
         let asked = schemes.isEmpty ? "no scheme named" : schemes.joined(separator: ", ")
         let proxy = config.proxy?.url ?? "the proxy"
-        let configured = config.proxy?.auth.rawValue ?? "none"
-        return WinRMError(.proxyAuth, "proxy \(proxy) refused our proxy credentials (HTTP 407; it asks for \(asked), route sends \(configured)): check the route's proxy_credential and proxy_auth", code: "407")
+        let configured = config.proxy?.auth ?? .none
+        let during = connectTarget.map { " for CONNECT to \($0)" } ?? ""
+        if configured == .none {
+            return WinRMError(.proxyAuth, "proxy \(proxy) requires authentication\(during) (HTTP 407; it asks for \(asked)) but the route sends none: set proxy_auth and proxy_credential on the route (an authenticating proxy also requires transport https)", code: "407")
+        }
+        if !schemes.isEmpty && !schemes.contains(where: { $0.caseInsensitiveCompare(configured.rawValue) == .orderedSame }) {
+            return WinRMError(.proxyAuth, "proxy \(proxy) refused our proxy authentication\(during) (HTTP 407; it asks for \(asked), the route sends \(configured.rawValue)): set the route's proxy_auth to \(schemes.map { $0.lowercased() }.joined(separator: " or "))", code: "407")
+        }
+        return WinRMError(.proxyAuth, "proxy \(proxy) refused our proxy credentials\(during) (HTTP 407; it asks for \(asked), the route sends \(configured.rawValue)): check the user name and password of the route's proxy_credential", code: "407")
     }
 
     static func isSOAP(_ response: HTTPResponse) -> Bool {
@@ -222,11 +265,12 @@ public final class WinRMConnection: @unchecked Sendable {
         if let proxy = config.proxy {
             switch failure.proxyConnectStatus {
             case 407:
-                return WinRMError(.proxyAuth, "proxy \(proxy.url) refused our proxy credentials for CONNECT to \(host) (HTTP 407): check the route's proxy_credential and proxy_auth", code: "407")
+                return proxyAuthRefusal(asked: failure.proxyAuthenticate, connectTarget: host)
             case 403, 405:
                 let port = config.endpoint.port ?? (config.isHTTPS ? 5986 : 5985)
                 return WinRMError(.proxy, "proxy \(proxy.url) refuses CONNECT to port \(port) (HTTP \(failure.proxyConnectStatus)): allow it (squid: SSL_ports/Safe_ports and http_access for CONNECT) or use mode forward", code: String(failure.proxyConnectStatus))
-            case 502, 503, 504:
+            case 500, 502, 503, 504:
+                // squid answers 503, tinyproxy 500 ("Unable to connect").
                 return WinRMError(.proxy, "proxy \(proxy.url) could not open a tunnel to \(host) (HTTP \(failure.proxyConnectStatus)): the host is unreachable from the proxy — check the address, port and firewall", code: String(failure.proxyConnectStatus))
             case let status where status >= 300:
                 return WinRMError(.proxy, "proxy \(proxy.url) answered HTTP \(status) to CONNECT \(host): \(failure.message)", code: String(status))
@@ -251,7 +295,7 @@ public final class WinRMConnection: @unchecked Sendable {
             authenticatedPort = nil
             return WinRMError(.network, "\(host): request abandoned", code: "aborted")
         case .resendRefused:
-            return WinRMError(.network, "\(host): the connection was lost while a command request was on it; it is not sent again because the host may already have started it", code: "uncertain")
+            return WinRMError(.network, "\(host): the connection was lost while a command request was on it; the command may have started on the host and was not sent again", code: "uncertain")
         case .connectionClosed:
             if sealing != nil {
                 return WinRMError(.affinity, "\(host) closed the authenticated connection (\(failure.message)): the authentication context was lost with it", code: "curl:\(failure.curlCode)")

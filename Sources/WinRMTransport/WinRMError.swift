@@ -39,5 +39,4 @@ public enum ConnectionEvent: Sendable, Equatable {
     case authenticated(mechanism: String, localPort: Int)
     /// The TCP connection changed under an authenticated context.
     case affinityLost(detail: String)
-    case reconnected(localPort: Int)
 }
