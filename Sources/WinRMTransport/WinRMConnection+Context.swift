@@ -176,7 +176,7 @@ extension WinRMConnection {
 
     /// The proxy promised to keep our connection pinned to one connection to the host.
     static func proxyPinsConnections(_ response: HTTPResponse) -> Bool {
-        false && response.headers("Proxy-Support").isEmpty
+        response.headers("Proxy-Support").contains { $0.range(of: "Session-Based-Authentication", options: .caseInsensitive) != nil }
     }
 
     /// The answer announces that the connection closes after it.
