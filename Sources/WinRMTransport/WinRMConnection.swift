@@ -280,6 +280,12 @@ public final class WinRMConnection: @unchecked Sendable {
             if failure.reason == .proxy || (failure.reason == .couldNotConnect && failure.message.contains(proxyHostPort(proxy))) {
                 return WinRMError(.proxy, "proxy \(proxy.url) is unreachable: \(failure.message) — check the route's proxy address and that the proxy is running", code: "curl:\(failure.curlCode)")
             }
+            // With an https:// proxy, a TLS failure before any CONNECT answer (or with an http
+            // target, which has no TLS of its own) is the proxy's certificate, not the host's.
+            if failure.reason == .tls, proxy.url.lowercased().hasPrefix("https://"),
+               failure.proxyConnectStatus == 0 || !config.isHTTPS {
+                return WinRMError(.proxy, "TLS with proxy \(proxy.url) failed: \(failure.message) — give the proxy's CA in the route's proxy_tls.ca_file (or, only for labs, set proxy_tls.verify false)", code: "curl:\(failure.curlCode)")
+            }
         }
         switch failure.reason {
         case .timedOut:

@@ -42,6 +42,46 @@ final class ProxyRouteTests: ProxyTestCase {
         XCTAssertNotNil(run.health["squid-auth"]?.latestRTT)
     }
 
+    func testHTTPSThroughAnHTTPSProxyWithDigestProxyAuth() async throws {
+        var options = SquidProxy.Options()
+        options.tls = true
+        options.digestUsers = [Self.proxyUser: Self.proxyPassword]
+        let squid = try startSquid(options)
+        let front = try relayInFront(of: squid.port, name: "client→squid(tls)")
+        let host = try startHost("TLSPX1", address: ProxyTestAddresses.host(20, 3), https: true)
+        let marker = "marker-tlsproxy-6Rm"
+        markers = [marker]
+        let proxyURL = "https://127.0.0.1:\(front.listenPort)"
+        let inventory = try writeInventory(
+            routes: ["tls-digest": ["proxy": proxyURL, "proxy_auth": "digest", "proxy_credential": "proxy",
+                                    "proxy_tls": ["ca_file": squid.certificatePath]],
+                     "tls-untrusted": ["proxy": proxyURL, "proxy_auth": "digest", "proxy_credential": "proxy"],
+                     "tls-basic": ["proxy": proxyURL, "proxy_auth": "basic", "proxy_credential": "proxy",
+                                   "proxy_tls": ["ca_file": squid.certificatePath]]],
+            hosts: [hostEntry(host, route: "tls-digest"),
+                    hostEntry(host, route: "tls-untrusted", extra: ["name": "UNTRUSTED"]),
+                    hostEntry(host, route: "tls-basic", extra: ["name": "WRONGSCHEME"])])
+
+        let run = try await runEngine(inventory: inventory, command: "echo \(marker)")
+
+        let result = try run.result("TLSPX1")
+        XCTAssertEqual(result.status, .ok, result.error?.description ?? "")
+        XCTAssertEqual(result.stdout, "\(marker)\r\n")
+        XCTAssertTrue(squid.waitForAccessLog(containing: "CONNECT \(host.address):5986 \(Self.proxyUser)"), squid.accessLog())
+        // Even the CONNECT and the proxy credentials travelled inside TLS to the proxy.
+        XCTAssertFalse(front.allBytes.contains("CONNECT "))
+        XCTAssertFalse(front.allBytes.contains("Proxy-Authorization"))
+
+        let untrusted = try run.result("UNTRUSTED")
+        XCTAssertEqual(untrusted.error?.kind, .proxy, untrusted.error?.description ?? "")
+        XCTAssertTrue(untrusted.error?.message.contains("TLS with proxy \(proxyURL) failed") ?? false, untrusted.error?.message ?? "")
+        XCTAssertTrue(untrusted.error?.message.contains("proxy_tls.ca_file") ?? false)
+        let wrongScheme = try run.result("WRONGSCHEME")
+        XCTAssertEqual(wrongScheme.error?.kind, .proxyAuth, wrongScheme.error?.description ?? "")
+        XCTAssertTrue(wrongScheme.error?.message.contains("set the route's proxy_auth to digest") ?? false, wrongScheme.error?.message ?? "")
+        XCTAssertEqual(host.fleet.counters.authenticationsCompleted, 1, "only the working route reached the host")
+    }
+
     func testHTTPWithNTLMSealedThroughSquidTunnel() async throws {
         let squid = try startSquid()
         let front = try relayInFront(of: squid.port, name: "client→squid")

@@ -9,6 +9,11 @@ final class SquidProxy {
     struct Options {
         /// Basic proxy authentication with these users (password file made with `openssl passwd -apr1`).
         var basicUsers: [String: String] = [:]
+        /// Digest proxy authentication with these users (`digest_file_auth`, plain-text password file).
+        var digestUsers: [String: String] = [:]
+        /// Serve TLS to clients (an `https://` proxy, `https_port`) with a certificate made by openssl;
+        /// its PEM is `certificatePath`.
+        var tls = false
         /// `http_port … connection-auth=`: pin client and server connections for NTLM/Negotiate.
         var connectionAuth = true
         var clientPersistentConnections = true
@@ -23,7 +28,9 @@ final class SquidProxy {
     let options: Options
     private var process: SpawnedProcess!
 
-    var url: String { "http://\(address):\(port)" }
+    var url: String { "\(options.tls ? "https" : "http")://\(address):\(port)" }
+    /// The proxy's own certificate (with `tls`): the client's `proxy_tls.ca_file`.
+    var certificatePath: String { directory.path("proxy-cert.pem") }
     var accessLogPath: String { directory.path("access.log") }
     var cacheLogPath: String { directory.path("cache.log") }
 
@@ -32,8 +39,13 @@ final class SquidProxy {
         self.options = options
         port = try Ports.free()
         let squid = try requiredTool("squid")
+        var listener = "http_port \(address):\(port) connection-auth=\(options.connectionAuth ? "on" : "off")"
+        if options.tls {
+            try Self.makeCertificate(certificate: certificatePath, key: directory.path("proxy-key.pem"), address: address)
+            listener = "https_port \(address):\(port) tls-cert=\(certificatePath) tls-key=\(directory.path("proxy-key.pem")) connection-auth=\(options.connectionAuth ? "on" : "off")"
+        }
         var lines = [
-            "http_port \(address):\(port) connection-auth=\(options.connectionAuth ? "on" : "off")",
+            listener,
             "pid_filename \(directory.path("squid.pid"))",
             "access_log stdio:\(accessLogPath)",
             "cache_log \(cacheLogPath)",
@@ -57,10 +69,22 @@ final class SquidProxy {
             // squid refuses to keep running as root; the scratch directory is writable for this user.
             lines.append("cache_effective_user \(Self.unprivilegedUser())")
         }
-        if options.basicUsers.isEmpty {
+        if options.basicUsers.isEmpty && options.digestUsers.isEmpty {
             lines.append("http_access allow all")
+        } else if !options.digestUsers.isEmpty {
+            let helper = try Self.authHelper("digest_file_auth")
+            let passwords = try directory.write(options.digestUsers.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)\n" }.joined(),
+                                                to: "digest-passwords")
+            lines += [
+                "auth_param digest program \(helper) \(passwords)",
+                "auth_param digest children 2",
+                "auth_param digest realm winfleet-proxy-test",
+                "acl authenticated proxy_auth REQUIRED",
+                "http_access deny !authenticated",
+                "http_access allow authenticated",
+            ]
         } else {
-            let helper = try Self.basicAuthHelper()
+            let helper = try Self.authHelper("basic_ncsa_auth")
             var passwordFile = ""
             for (user, password) in options.basicUsers.sorted(by: { $0.key < $1.key }) {
                 passwordFile += "\(user):\(try Self.apr1Hash(password))\n"
@@ -116,12 +140,24 @@ final class SquidProxy {
         return "nobody"
     }
 
-    static func basicAuthHelper() throws -> String {
+    static func authHelper(_ name: String) throws -> String {
         for directory in ["/usr/lib/squid", "/usr/lib64/squid", "/usr/libexec/squid", "/usr/lib/squid3"] {
-            let candidate = directory + "/basic_ncsa_auth"
+            let candidate = directory + "/" + name
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }
-        throw ProxyTestError("squid's basic_ncsa_auth helper is not installed (Debian: apt-get install squid)")
+        throw ProxyTestError("squid's \(name) helper is not installed (Debian: apt-get install squid)")
+    }
+
+    /// A self-signed certificate for `address` (its own CA), made with openssl.
+    static func makeCertificate(certificate: String, key: String, address: String) throws {
+        let openssl = try requiredTool("openssl")
+        let finished = try runProcess(URL(fileURLWithPath: openssl), [
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate, "-days", "2",
+            "-subj", "/CN=\(address)", "-addext", "subjectAltName=IP:\(address)",
+        ], timeout: 60)
+        guard finished.status == 0 else { throw ProxyTestError("openssl req failed: \(finished.stderr)") }
+        chmod(certificate, 0o644)
+        chmod(key, 0o644)   // read by squid after it dropped root; a throwaway test key
     }
 
     /// `openssl passwd -apr1 PASSWORD`: the hash basic_ncsa_auth checks against.
