@@ -82,6 +82,24 @@ final class ProxyRouteTests: ProxyTestCase {
         XCTAssertEqual(host.fleet.counters.authenticationsCompleted, 1, "only the working route reached the host")
     }
 
+    func testNTLMToTheProxyIsIndependentOfNTLMToTheHost() async throws {
+        var options = SquidProxy.Options()
+        options.ntlmFakeAuth = true
+        let squid = try startSquid(options)
+        let front = try relayInFront(of: squid.port, name: "client→squid(ntlm)")
+        let host = try startHost("PXNTLM1", address: ProxyTestAddresses.host(20, 4), https: true)
+        let inventory = try writeInventory(
+            routes: ["squid-ntlm": ["proxy": front.url, "proxy_auth": "ntlm", "proxy_credential": "proxy"]],
+            hosts: [hostEntry(host, route: "squid-ntlm")])
+
+        let run = try await runEngine(inventory: inventory, command: "hostname", repeatCount: 2)
+
+        XCTAssertEqual(run.results.map(\.status), [.ok, .ok], run.results.map { $0.error?.description ?? "" }.joined())
+        XCTAssertTrue(front.allBytes.contains("Proxy-Authorization: NTLM "), "the proxy got its own NTLM handshake")
+        XCTAssertTrue(squid.waitForAccessLog(containing: "TCP_TUNNEL/200"), squid.accessLog())
+        XCTAssertEqual(host.fleet.counters.authenticationsCompleted, 1, "one host handshake inside the tunnel, for both commands")
+    }
+
     func testHTTPWithNTLMSealedThroughSquidTunnel() async throws {
         let squid = try startSquid()
         let front = try relayInFront(of: squid.port, name: "client→squid")

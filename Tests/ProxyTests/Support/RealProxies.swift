@@ -11,6 +11,9 @@ final class SquidProxy {
         var basicUsers: [String: String] = [:]
         /// Digest proxy authentication with these users (`digest_file_auth`, plain-text password file).
         var digestUsers: [String: String] = [:]
+        /// NTLM proxy authentication through squid's `ntlm_fake_auth` (any credentials pass: this
+        /// exercises the connection-based handshake with the proxy, not a password check).
+        var ntlmFakeAuth = false
         /// Serve TLS to clients (an `https://` proxy, `https_port`) with a certificate made by openssl;
         /// its PEM is `certificatePath`.
         var tls = false
@@ -69,7 +72,15 @@ final class SquidProxy {
             // squid refuses to keep running as root; the scratch directory is writable for this user.
             lines.append("cache_effective_user \(Self.unprivilegedUser())")
         }
-        if options.basicUsers.isEmpty && options.digestUsers.isEmpty {
+        if options.ntlmFakeAuth {
+            lines += [
+                "auth_param ntlm program \(try Self.authHelper("ntlm_fake_auth"))",
+                "auth_param ntlm children 2",
+                "acl authenticated proxy_auth REQUIRED",
+                "http_access deny !authenticated",
+                "http_access allow authenticated",
+            ]
+        } else if options.basicUsers.isEmpty && options.digestUsers.isEmpty {
             lines.append("http_access allow all")
         } else if !options.digestUsers.isEmpty {
             let helper = try Self.authHelper("digest_file_auth")
