@@ -53,7 +53,11 @@ struct HostFields {
 /// Builds JSON paths such as `hosts[3].tls.verify` or `credentials["svc.backup"].username`.
 enum JSONPath {
     static func key(_ parent: String, _ key: String) -> String {
-        let plain = !key.isEmpty && key.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }
+        // On bytes: this runs for every key of every host, and Character properties are slow.
+        let plain = !key.isEmpty && key.utf8.allSatisfy { byte in
+            (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x30 && byte <= 0x39)
+                || byte == 0x5F || byte == 0x2D
+        }
         if plain { return parent.isEmpty ? key : "\(parent).\(key)" }
         let escaped = key.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
         return "\(parent)[\"\(escaped)\"]"

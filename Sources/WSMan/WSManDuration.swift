@@ -18,7 +18,7 @@ public enum WSManDuration {
 
     /// Parses `[-]PnDTnHnMn.nS` into seconds. Years and months are rejected (no fixed length).
     public static func parse(_ value: String) -> Double? {
-        var text = Substring(value.trimmingCharacters(in: .whitespaces))
+        var text = Substring(value.trimmingASCIIWhitespace)
         var sign = 1.0
         if text.hasPrefix("-") { sign = -1; text = text.dropFirst() }
         guard text.hasPrefix("P") else { return nil }

@@ -137,7 +137,7 @@ extension WSManFault {
 
     /// Decimal (`2150858793`), negative HRESULT (`-2144108503`) or hex (`0x80338029`).
     static func parseCode(_ text: String) -> UInt32? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let trimmed = text.trimmingASCIIWhitespace
         if let value = UInt32(trimmed) { return value }
         if let value = Int32(trimmed) { return UInt32(bitPattern: value) }
         if trimmed.lowercased().hasPrefix("0x") { return UInt32(trimmed.dropFirst(2), radix: 16) }

@@ -133,7 +133,7 @@ public enum WSManResponse {
     /// `text/html; charset=utf-8` → `text/html`.
     static func mediaType(_ contentType: String) -> String {
         let base = contentType.split(separator: ";", maxSplits: 1).first.map(String.init) ?? contentType
-        return base.trimmingCharacters(in: .whitespaces).lowercased()
+        return base.trimmingASCIIWhitespace.lowercased()
     }
 
     /// The first characters of the body without a BOM and leading whitespace.

@@ -93,7 +93,7 @@ public final class XMLNode: @unchecked Sendable {
 
     /// The element's own text without leading and trailing whitespace.
     public var trimmedText: String {
-        text.trimmingCharacters(in: .whitespacesAndNewlines)
+        text.trimmingASCIIWhitespace
     }
 
     static func attributesByLocalName(_ qualified: [String: String]) -> [String: String] {

@@ -1,4 +1,5 @@
 import Foundation
+import WSMan
 
 /// A small `cmd.exe`: enough of its semantics for fleet tests. WinRS hands us `rsp:Command` plus
 /// `rsp:Arguments`; they are joined with spaces as `winrshost.exe` does before it runs `cmd.exe /c`.
@@ -14,7 +15,7 @@ enum CmdInterpreter {
     }
 
     static func start(commandLine: String, context: SimMachineContext) -> SimProcessStart {
-        var line = commandLine.trimmingCharacters(in: .whitespaces)
+        var line = commandLine.trimmingASCIIWhitespace
         if let inner = stripCmdPrefix(line) { line = inner }
         // A lone `powershell ... -Command -` reads its script from stdin; it must be the whole line.
         let segments = splitChain(expandVariables(line, context: context))
@@ -66,7 +67,7 @@ enum CmdInterpreter {
         }
         chars.removeAll()
         segments.append(Segment(text: current, joiner: joiner))
-        return segments.filter { !$0.text.trimmingCharacters(in: .whitespaces).isEmpty || segments.count == 1 }
+        return segments.filter { !$0.text.trimmingASCIIWhitespace.isEmpty || segments.count == 1 }
     }
 
     static func runChain(_ segments: [Segment], context: SimMachineContext) -> SimProcessRun {
@@ -98,7 +99,7 @@ enum CmdInterpreter {
         // Leading blanks go; trailing ones stay (`echo a & echo b` prints "a " like cmd.exe).
         let trimmed = String(text.drop { $0 == " " || $0 == "\t" })
         var run = SimProcessRun()
-        guard !trimmed.trimmingCharacters(in: .whitespaces).isEmpty else { return Step(run: run) }
+        guard !trimmed.trimmingASCIIWhitespace.isEmpty else { return Step(run: run) }
         let (name, rest) = splitCommandName(trimmed)
         let program = programName(name)
 
@@ -109,7 +110,7 @@ enum CmdInterpreter {
         }
         switch program {
         case "echo":
-            if rest.trimmingCharacters(in: .whitespaces).isEmpty {
+            if rest.trimmingASCIIWhitespace.isEmpty {
                 run.write("ECHO is on.\r\n")
             } else {
                 run.write(rest + "\r\n")
@@ -125,7 +126,7 @@ enum CmdInterpreter {
         case "cd", "chdir":
             run.write(context.currentDirectory + "\r\n")
         case "set":
-            let filter = rest.trimmingCharacters(in: .whitespaces)
+            let filter = rest.trimmingASCIIWhitespace
             let lines = context.environment
                 .filter { filter.isEmpty || $0.key.lowercased().hasPrefix(filter.lowercased()) }
                 .sorted { $0.key.lowercased() < $1.key.lowercased() }
@@ -142,7 +143,7 @@ enum CmdInterpreter {
             run.exitCode = words.first.flatMap { Int32($0) } ?? 0
             return Step(run: run, exitsShell: true)
         case "sleep":
-            guard let seconds = Double(rest.trimmingCharacters(in: .whitespaces)), seconds >= 0 else {
+            guard let seconds = Double(rest.trimmingASCIIWhitespace), seconds >= 0 else {
                 run.write("usage: sleep SECONDS\r\n", to: .stderr)
                 run.exitCode = 1
                 return Step(run: run)
@@ -160,7 +161,7 @@ enum CmdInterpreter {
             }
             run.wait(seconds: wait)
         case "big":
-            guard let count = Int(rest.trimmingCharacters(in: .whitespaces)), count >= 0 else {
+            guard let count = Int(rest.trimmingASCIIWhitespace), count >= 0 else {
                 run.write("usage: big BYTES\r\n", to: .stderr)
                 run.exitCode = 1
                 return Step(run: run)
@@ -220,10 +221,10 @@ enum CmdInterpreter {
     static func stripCmdPrefix(_ line: String) -> String? {
         let (first, rest) = splitCommandName(line)
         guard programName(first) == "cmd" else { return nil }
-        let trimmed = rest.trimmingCharacters(in: .whitespaces)
+        let trimmed = rest.trimmingASCIIWhitespace
         let lower = trimmed.lowercased()
         for flag in ["/c", "/k", "/s /c", "/q /c"] where lower.hasPrefix(flag) {
-            var inner = String(trimmed.dropFirst(flag.count)).trimmingCharacters(in: .whitespaces)
+            var inner = String(trimmed.dropFirst(flag.count)).trimmingASCIIWhitespace
             // `cmd /c "echo hi"`: cmd.exe strips one pair of outer quotes.
             if inner.count >= 2, inner.first == "\"", inner.last == "\"" {
                 inner = String(inner.dropFirst().dropLast())

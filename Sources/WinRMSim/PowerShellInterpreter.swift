@@ -144,7 +144,7 @@ enum PowerShellInterpreter {
         var quote: Character?
         var line = 1, column = 1, startLine = 1, startColumn = 1
         func flush() {
-            let trimmed = current.trimmingCharacters(in: .whitespaces)
+            let trimmed = current.trimmingASCIIWhitespace
             if !trimmed.isEmpty && !trimmed.hasPrefix("#") {
                 let leading = current.prefix { $0 == " " || $0 == "\t" }.count
                 statements.append(Statement(text: trimmed, line: startLine, column: startColumn + leading))
@@ -184,9 +184,9 @@ enum PowerShellInterpreter {
         let text = statement.text
         // Assignment: $name = expression
         if text.hasPrefix("$"), let eq = text.firstIndex(of: "=") {
-            let name = text[text.index(after: text.startIndex)..<eq].trimmingCharacters(in: .whitespaces)
+            let name = text[text.index(after: text.startIndex)..<eq].trimmingASCIIWhitespace
             if !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == ":" }) {
-                let rhs = String(text[text.index(after: eq)...]).trimmingCharacters(in: .whitespaces)
+                let rhs = String(text[text.index(after: eq)...]).trimmingASCIIWhitespace
                 let value = tokenize(rhs, state: state).map(\.value).joined(separator: " ")
                 if name.lowercased().hasPrefix("env:") {
                     state.context.shellEnvironment[String(name.dropFirst(4))] = value

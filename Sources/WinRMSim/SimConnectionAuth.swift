@@ -1,9 +1,13 @@
 import Foundation
+import WSMan
 import WinRMAuth
+import WinRMKerberos
 
-/// Authentication state of one TCP connection, as HTTP.sys and the WinRM service keep it: NTLM is
-/// connection-bound (NEGOTIATE and AUTHENTICATE must arrive on the same connection, and after the 200 the
-/// connection stays authenticated without an `Authorization` header); Basic is per request.
+/// Authentication state of one TCP connection, as HTTP.sys and the WinRM service keep it: NTLM and
+/// Kerberos are connection-bound (NEGOTIATE and AUTHENTICATE must arrive on the same connection, and after
+/// the 200 the connection stays authenticated without an `Authorization` header); Basic is per request.
+/// Kerberos goes through MIT GSS-API with the host's keytab (`SimKerberosAcceptor`); the host's final token
+/// (mutual authentication) rides on the 200, a KRB-ERROR (clock skew, …) on the 401.
 ///
 /// Pure state machine: the connection handler feeds it the `Authorization` header of each request and
 /// carries out the decision.
@@ -20,6 +24,8 @@ struct SimConnectionAuth {
         var expectedChannelBindings: Data?
         /// `authFailHosts`: every credential is rejected.
         var rejectAllCredentials: Bool
+        /// Kerberos acceptance (keytab + the host's SPN); nil when the host does not accept Kerberos.
+        var kerberos: SimKerberosAcceptor? = nil
 
         /// Basic is offered only where Windows would accept it: enabled, and over https or with
         /// AllowUnencrypted=true. (Windows never advertises Basic on an http listener that refuses
@@ -30,6 +36,7 @@ struct SimConnectionAuth {
         var challengeHeaders: [String] {
             var headers: [String] = []
             if mode.acceptsNegotiate { headers.append("Negotiate") }
+            if kerberos != nil { headers.append("Kerberos") }
             if basicUsable { headers.append("Basic realm=\"WSMAN\"") }
             return headers
         }
@@ -41,10 +48,20 @@ struct SimConnectionAuth {
         case challenge(wwwAuthenticate: [String], rejectedCredential: Bool, reason: String?)
         /// 401 carrying the NTLM CHALLENGE (`WWW-Authenticate: Negotiate <base64>`).
         case continueHandshake(wwwAuthenticate: String)
-        /// The request may be served. `completedHandshake`: this request ended an NTLM handshake or was
-        /// the first valid Basic request of the connection (counts as one authentication).
-        /// `wwwAuthenticate`: the final SPNEGO token (accept-completed + mechListMIC) to send with the 200.
-        case proceed(identity: SimIdentity, sealer: NTLMSealer?, completedHandshake: Bool, wwwAuthenticate: String? = nil)
+        /// The request may be served. `completedHandshake`: this request ended an NTLM or Kerberos handshake
+        /// or was the first valid Basic request of the connection (counts as one authentication).
+        /// `wwwAuthenticate`: the final token to send with the 200 (SPNEGO accept-completed + mechListMIC,
+        /// or the Kerberos AP-REP of mutual authentication).
+        case proceed(identity: SimIdentity, sealing: SimSealing?, completedHandshake: Bool, wwwAuthenticate: String? = nil,
+                     handshake: Handshake? = nil)
+    }
+
+    /// What a completed handshake established (for the counters).
+    struct Handshake {
+        /// "basic", "ntlm" or "kerberos".
+        var mechanism: String
+        /// The client delegated its TGT (Kerberos).
+        var delegated = false
     }
 
     private enum Phase {
@@ -52,7 +69,9 @@ struct SimConnectionAuth {
         /// SPNEGO NegTokenInit named NTLM but not first, without an NTLM token: waiting for NEGOTIATE.
         case spnegoMechSelected(mechTypeListDER: [UInt8]?)
         case challengeSent(context: NTLMServerContext, spnego: SPNEGOHandshake?)
-        case authenticated(identity: SimIdentity, sealer: NTLMSealer)
+        /// A Kerberos/SPNEGO acceptor that asked for another leg (rare: Kerberos normally takes one).
+        case kerberosInProgress(context: KerberosServerContext)
+        case authenticated(identity: SimIdentity, sealing: SimSealing)
     }
 
     /// NTLM inside SPNEGO: the mechListMIC covers the client's MechTypeList and is exchanged in both
@@ -74,9 +93,9 @@ struct SimConnectionAuth {
         self.settings = settings
     }
 
-    /// The sealer of an authenticated NTLM connection.
-    var sealer: NTLMSealer? {
-        if case .authenticated(_, let sealer) = phase { return sealer }
+    /// The sealing of an authenticated NTLM or Kerberos connection.
+    var sealing: SimSealing? {
+        if case .authenticated(_, let sealing) = phase { return sealing }
         return nil
     }
 
@@ -92,19 +111,25 @@ struct SimConnectionAuth {
     }
 
     mutating func authorize(_ authorization: String?) -> Decision {
-        guard let header = authorization?.trimmingCharacters(in: .whitespaces), !header.isEmpty else {
-            if case .authenticated(let identity, let sealer) = phase {
-                return .proceed(identity: identity, sealer: sealer, completedHandshake: false)
+        guard let header = authorization?.trimmingASCIIWhitespace, !header.isEmpty else {
+            if case .authenticated(let identity, let sealing) = phase {
+                return .proceed(identity: identity, sealing: sealing, completedHandshake: false)
             }
             return .challenge(wwwAuthenticate: settings.challengeHeaders, rejectedCredential: false, reason: nil)
         }
         let scheme = header.prefix { $0 != " " }
-        let token = header.dropFirst(scheme.count).trimmingCharacters(in: .whitespaces)
+        let token = header.dropFirst(scheme.count).trimmingASCIIWhitespace
         switch scheme.lowercased() {
         case "basic":
             return authorizeBasic(token)
         case "negotiate", "ntlm":
             return authorizeNTLM(scheme: String(scheme), token: token)
+        case "kerberos":
+            guard settings.kerberos != nil else { return refuse("Kerberos authentication is disabled (no keytab)") }
+            guard let bytes = Data(base64Encoded: token), !bytes.isEmpty else {
+                return refuse("Authorization token is not base64")
+            }
+            return kerberosStep(scheme: String(scheme), token: bytes)
         default:
             return refuse("unsupported authorization scheme \(scheme)")
         }
@@ -133,7 +158,8 @@ struct SimConnectionAuth {
         }
         let first = basicAccount?.caseInsensitiveCompare(account) != .orderedSame
         basicAccount = account
-        return .proceed(identity: SimIdentity(account: account), sealer: nil, completedHandshake: first)
+        return .proceed(identity: SimIdentity(account: account), sealing: nil, completedHandshake: first,
+                        handshake: Handshake(mechanism: "basic"))
     }
 
     /// `WINFLEET\operator` matches `WINFLEET\operator`, `winfleet\OPERATOR` and `operator` (a local
@@ -150,18 +176,35 @@ struct SimConnectionAuth {
         guard let bytes = Data(base64Encoded: token), !bytes.isEmpty else {
             return refuse("Authorization token is not base64")
         }
+        let isNegotiate = scheme.lowercased() == "negotiate"
+        if isNegotiate, settings.kerberos != nil {
+            // Kerberos under Negotiate: a raw AP-REQ (pypsrp auth="kerberos"), a later SPNEGO leg of a
+            // Kerberos handshake, or a NegTokenInit whose preferred mechanism is Kerberos.
+            if SimKerberosAcceptor.isRawKerberos(bytes) { return kerberosStep(scheme: scheme, token: bytes) }
+            if case .kerberosInProgress = phase, bytes.first == 0xA1 { return kerberosStep(scheme: scheme, token: bytes) }
+            if bytes.first == 0x60, let incoming = try? SPNEGOToken.parse(bytes), incoming.isInit,
+               let preferred = incoming.mechTypes.first,
+               SimKerberosAcceptor.kerberosOIDs.contains(preferred) || !incoming.mechTypes.contains(SPNEGOToken.ntlmOID) {
+                return kerberosStep(scheme: scheme, token: bytes)
+            }
+        }
         if SPNEGOToken.isSPNEGO(bytes) {
-            guard scheme.lowercased() == "negotiate" else { return refuse("SPNEGO token under the \(scheme) scheme") }
+            guard isNegotiate else { return refuse("SPNEGO token under the \(scheme) scheme") }
+            guard settings.mode.acceptsNTLM else { return refuse("NTLM is refused on this host (Kerberos only)") }
             return authorizeSPNEGO(scheme: scheme, token: bytes)
         }
         guard bytes.count >= 12, bytes.prefix(8) == Data("NTLMSSP\0".utf8) else {
-            return refuse("token is neither NTLMSSP nor SPNEGO (Kerberos is not offered by the simulator)")
+            return refuse(settings.kerberos == nil
+                          ? "token is neither NTLMSSP nor SPNEGO (this host accepts no Kerberos: no keytab)"
+                          : "token is neither NTLMSSP, SPNEGO nor Kerberos")
         }
+        guard settings.mode.acceptsNTLM else { return refuse("NTLM is refused on this host (Kerberos only)") }
         switch ntlmStep(bytes, spnego: nil) {
         case .challenge(let challenge):
             return .continueHandshake(wwwAuthenticate: "\(scheme) \(challenge.base64EncodedString())")
         case .accepted(let identity, let sealer):
-            return .proceed(identity: identity, sealer: sealer, completedHandshake: true)
+            return .proceed(identity: identity, sealing: Self.ntlmSealing(sealer), completedHandshake: true,
+                            handshake: Handshake(mechanism: "ntlm"))
         case .refused(let reason):
             return refuse(reason)
         }
@@ -177,7 +220,9 @@ struct SimConnectionAuth {
         var mechTypeListDER: [UInt8]?
         if incoming.isInit {
             guard incoming.mechTypes.contains(SPNEGOToken.ntlmOID) else {
-                return refuse("SPNEGO offers no NTLM (Kerberos is not offered by the simulator)")
+                return refuse(settings.kerberos == nil
+                              ? "SPNEGO offers no NTLM, and this host accepts no Kerberos (no keytab)"
+                              : "SPNEGO offers neither NTLM nor Kerberos")
             }
             mechTypeListDER = incoming.mechTypeListDER
             guard incoming.mechTypes.first == SPNEGOToken.ntlmOID, let mechToken = incoming.mechToken else {
@@ -221,8 +266,8 @@ struct SimConnectionAuth {
                 }
             }
             let reply = SPNEGOToken.response(state: .acceptCompleted, mechListMIC: serverMIC)
-            return .proceed(identity: identity, sealer: sealer, completedHandshake: true,
-                            wwwAuthenticate: "\(scheme) \(reply.base64EncodedString())")
+            return .proceed(identity: identity, sealing: Self.ntlmSealing(sealer), completedHandshake: true,
+                            wwwAuthenticate: "\(scheme) \(reply.base64EncodedString())", handshake: Handshake(mechanism: "ntlm"))
         }
     }
 
@@ -230,6 +275,57 @@ struct SimConnectionAuth {
         case challenge(Data)
         case accepted(SimIdentity, NTLMSealer)
         case refused(String)
+    }
+
+    static func ntlmSealing(_ sealer: NTLMSealer) -> SimSealing {
+        SimSealing(sealer: sealer, protocolName: WinRMEncryption.spnegoProtocol)
+    }
+
+    /// One Kerberos leg through GSS-API: a raw AP-REQ or an SPNEGO token carrying one. On success
+    /// the 200 carries the acceptor's token (AP-REP, inside SPNEGO when the client spoke SPNEGO); on
+    /// failure the 401 carries the acceptor's error token (a KRB-ERROR such as clock skew) when
+    /// the library made one, so the client learns the cause.
+    private mutating func kerberosStep(scheme: String, token: Data) -> Decision {
+        guard let acceptor = settings.kerberos else { return refuse("Kerberos authentication is disabled (no keytab)") }
+        let context: KerberosServerContext
+        if case .kerberosInProgress(let existing) = phase, token.first == 0xA1 {
+            context = existing
+        } else {
+            do {
+                context = try acceptor.makeContext()
+            } catch {
+                return refuse("Kerberos acceptor unavailable: \(error)")
+            }
+        }
+        let result: (token: Data?, complete: Bool)
+        do {
+            result = try context.step(token)
+        } catch {
+            phase = .anonymous
+            let headers = context.errorToken.map { ["\(scheme) \($0.base64EncodedString())"] } ?? settings.challengeHeaders
+            return .challenge(wwwAuthenticate: headers, rejectedCredential: true, reason: "Kerberos refused: \(error)")
+        }
+        let reply = result.token.map { "\(scheme) \($0.base64EncodedString())" }
+        guard result.complete else {
+            guard let reply else { return refuse("the Kerberos acceptor wants another leg but produced no token") }
+            phase = .kerberosInProgress(context: context)
+            return .continueHandshake(wwwAuthenticate: reply)
+        }
+        let principal = context.clientPrincipal ?? ""
+        guard !settings.rejectAllCredentials else {
+            return refuse("credentials rejected on this host (authFailHosts)")
+        }
+        // Any realm user can get a ticket; like WinRM's access check, only the host's accounts may in.
+        guard settings.users.contains(where: { Self.sameAccount($0.user, principal) }) else {
+            return refuse("Kerberos principal \(principal) is not an account of this host (access denied)")
+        }
+        let identity = SimIdentity(account: principal)
+        let protocolName = scheme.lowercased() == "kerberos" ? WinRMEncryption.kerberosProtocol : WinRMEncryption.spnegoProtocol
+        let sealing = SimSealing(sealer: KerberosServerSealer(context: context), protocolName: protocolName)
+        phase = .authenticated(identity: identity, sealing: sealing)
+        return .proceed(identity: identity, sealing: sealing, completedHandshake: true, wwwAuthenticate: reply,
+                        handshake: Handshake(mechanism: "kerberos",
+                                             delegated: context.establishedFlags.contains(.delegation)))
     }
 
     private func makeContext() -> NTLMServerContext {
@@ -265,7 +361,7 @@ struct SimConnectionAuth {
                     return .refused("credentials rejected on this host (authFailHosts)")
                 }
                 let identity = SimIdentity(account: context.authenticatedUser ?? "")
-                phase = .authenticated(identity: identity, sealer: sealer)
+                phase = .authenticated(identity: identity, sealing: Self.ntlmSealing(sealer))
                 return .accepted(identity, sealer)
             } catch {
                 return .refused("NTLM AUTHENTICATE refused: \(error)")

@@ -13,6 +13,7 @@ struct WinFleet: AsyncParsableCommand {
         Exit status of run: 0 all hosts ok, 1 a command exited non-zero somewhere, 2 some host could
         not run it, 64 usage, inventory or policy error before anything ran.
         """,
-        subcommands: [ConsoleCommand.self, RunCommand.self, HostsCommand.self, CheckCommand.self, HistoryCommand.self, SimCommand.self],
+        subcommands: [ConsoleCommand.self, RunCommand.self, HostsCommand.self, CheckCommand.self, HistoryCommand.self, SimCommand.self,
+                      BenchConsoleCommand.self],
         defaultSubcommand: ConsoleCommand.self)
 }
