@@ -32,7 +32,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "WinRMKerberos", dependencies: ["CGSSAPI"]),
-        .target(name: "WinRMTransport", dependencies: ["CCurl", "CShims", "WinRMAuth",
+        .target(name: "WinRMTransport", dependencies: ["CCurl", "CShims", "WinRMAuth", "WinRMKerberos",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "Inventory"),
@@ -40,7 +40,7 @@ let package = Package(
         .target(name: "FleetStore", dependencies: ["CSQLite"]),
         .target(name: "Console", dependencies: ["CNcurses", "CShims"]),
         .target(name: "WinRMSim", dependencies: [
-            "WSMan", "WinRMAuth",
+            "WSMan", "WinRMAuth", "WinRMKerberos",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -53,11 +53,13 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // Code shared by the test targets (not shipped).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "WSManTests", dependencies: ["WSMan"]),
         .testTarget(name: "WinRMAuthTests", dependencies: ["WinRMAuth"]),
-        .testTarget(name: "WinRMTransportTests", dependencies: ["WinRMTransport", "WinRMSim", "WSMan"]),
+        .testTarget(name: "WinRMTransportTests", dependencies: ["WinRMTransport", "WinRMSim", "WSMan", "TestSupport"]),
         .testTarget(name: "InventoryTests", dependencies: ["Inventory"]),
-        .testTarget(name: "FleetTests", dependencies: ["Fleet", "WinRMSim"]),
+        .testTarget(name: "FleetTests", dependencies: ["Fleet", "WinRMSim", "TestSupport"]),
         .testTarget(name: "WinRMKerberosTests", dependencies: ["WinRMKerberos"]),
         .testTarget(name: "FleetStoreTests", dependencies: ["FleetStore"]),
         .testTarget(name: "ConsoleTests", dependencies: ["Console"], exclude: ["Golden"]),
@@ -65,6 +67,7 @@ let package = Package(
         .testTarget(name: "WinRMSimTests", dependencies: ["WinRMSim", "WSMan", "WinRMAuth"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Fleet", "WinRMSim"]),
         .testTarget(name: "ProxyTests", dependencies: ["Fleet", "WinRMSim", "Inventory", "WinRMTransport"]),
+        .testTarget(name: "KerberosEndToEndTests", dependencies: ["Fleet", "WinRMSim", "WinRMKerberos", "WinRMTransport", "Inventory"]),
     ],
     swiftLanguageModes: [.v5]
 )

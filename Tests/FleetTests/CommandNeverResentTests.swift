@@ -2,6 +2,7 @@ import Foundation
 import Inventory
 import WSMan
 import WinRMTransport
+import TestSupport
 import XCTest
 @testable import Fleet
 

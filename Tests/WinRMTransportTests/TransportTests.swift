@@ -1,6 +1,7 @@
 import Foundation
 import WSMan
 import WinRMSim
+import TestSupport
 import XCTest
 @testable import WinRMTransport
 

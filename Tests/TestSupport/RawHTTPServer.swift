@@ -3,34 +3,42 @@ import Foundation
 import Glibc
 #endif
 
-/// A tiny blocking HTTP/1.1 server on a loopback address, for answers no WinRM host would give
+/// Shared by the test targets: a tiny blocking HTTP/1.1 server on a loopback address, for answers no WinRM host would give
 /// (plain text, HTML error pages). One thread per connection; keep-alive; Content-Length bodies only.
-final class RawHTTPServer: @unchecked Sendable {
-    struct Request {
-        var method: String
-        var path: String
-        var headers: [(String, String)]
-        var body: Data
+public final class RawHTTPServer: @unchecked Sendable {
+    public struct Request {
+        public var method: String
+        public var path: String
+        public var headers: [(String, String)]
+        public var body: Data
 
-        func header(_ name: String) -> String? {
+        public func header(_ name: String) -> String? {
             headers.first { $0.0.caseInsensitiveCompare(name) == .orderedSame }?.1
         }
     }
 
-    struct Response {
-        var status: Int
-        var reason: String = "OK"
-        var headers: [(String, String)] = []
-        var body: Data = Data()
-        var close = false
+    public struct Response {
+        public var status: Int
+        public var reason: String = "OK"
+        public var headers: [(String, String)] = []
+        public var body: Data = Data()
+        public var close = false
 
-        static func text(_ status: Int, _ reason: String, contentType: String, _ body: String) -> Response {
+        public init(status: Int, reason: String = "OK", headers: [(String, String)] = [], body: Data = Data(), close: Bool = false) {
+            self.status = status
+            self.reason = reason
+            self.headers = headers
+            self.body = body
+            self.close = close
+        }
+
+        public static func text(_ status: Int, _ reason: String, contentType: String, _ body: String) -> Response {
             Response(status: status, reason: reason, headers: [("Content-Type", contentType)], body: Data(body.utf8))
         }
     }
 
-    let address: String
-    private(set) var port: Int = 0
+    public let address: String
+    public private(set) var port: Int = 0
     private let listener: Int32
     private let handler: (Request) -> Response
     private let lock = NSLock()
@@ -38,7 +46,7 @@ final class RawHTTPServer: @unchecked Sendable {
     private var connections: [Int32] = []
     private var stopped = false
 
-    init(address: String, handler: @escaping (Request) -> Response) throws {
+    public init(address: String, handler: @escaping (Request) -> Response) throws {
         self.address = address
         self.handler = handler
         listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -65,11 +73,11 @@ final class RawHTTPServer: @unchecked Sendable {
         Thread.detachNewThread { [self] in acceptLoop() }
     }
 
-    var url: String { "http://\(address):\(port)/wsman" }
+    public var url: String { "http://\(address):\(port)/wsman" }
 
-    var requests: [Request] { lock.withLock { requestLog } }
+    public var requests: [Request] { lock.withLock { requestLog } }
 
-    func stop() {
+    public func stop() {
         lock.lock()
         stopped = true
         let open = connections
