@@ -24,6 +24,8 @@ public enum RunUpdate: Sendable {
     case output(host: String, stdout: Data, stderr: Data)
     case result(HostResult)
     case sessionEvent(SessionEvent)
+    /// A session was opened (outside a run): the route and the authentication work.
+    case connected(host: String)
     /// Opening a session (outside a run) failed.
     case connectFailed(host: String, error: WinRMError)
     /// The store could not keep something; the run goes on (results are still shown).
@@ -218,6 +220,8 @@ public final class FleetEngine: @unchecked Sendable {
                     guard admitted else { return }
                     if let error = await session.connect() {
                         publish(.connectFailed(host: session.name, error: error))
+                    } else {
+                        publish(.connected(host: session.name))
                     }
                 }
             }

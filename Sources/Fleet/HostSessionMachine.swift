@@ -54,7 +54,7 @@ public struct SessionPolicy: Sendable, Equatable {
 ///   Command the host may have received (it could run twice);
 /// - a gone shell (2150858843) is reopened before a command, a quota fault (2150859173/4) closes
 ///   and reopens the shell once;
-/// - credentials, policy and TLS failures are not retried (no retry storm);
+/// - credentials, policy, TLS and proxy refusals (4xx) are not retried (no retry storm);
 /// - a stage that keeps failing marks the session broken with its last error.
 public struct HostSessionMachine: Sendable, Equatable {
     public enum Event: Sendable, Equatable {
@@ -196,6 +196,11 @@ public struct HostSessionMachine: Sendable, Equatable {
         case .wsmanFault:
             state = shellID == nil ? .disconnected : .idle
             return [.finish(error)]
+        case .proxy where error.code?.first == "4":
+            // The proxy refused (CONNECT to that port, an access rule): its configuration must
+            // change, asking again only adds log lines on the proxy.
+            state = .broken
+            return [.note(.broken, error.message), .finish(error)]
         case .network, .timeout, .proxy, .protocol:
             return retry(stage: stage, note: (.reconnect, "\(error.kind.rawValue): \(error.message)"), dropConnection: true)
         }

@@ -110,6 +110,11 @@ public struct RouteHealth: Sendable, Equatable {
             let route = event.route.isEmpty ? (routeOfHost[event.host] ?? event.route) : event.route
             ensureRoute(route, host: event.host)
             routes[route]!.affinityLostEvents += 1
+        case .connected(let host):
+            let route = routeOfHost[host] ?? "?"
+            ensureRoute(route, host: host)
+            routes[route]!.outcomes[host] = .ok
+            if let roundTrip { routes[route]!.latestRTT = roundTrip }
         case .connectFailed(let host, let error):
             // Opening a session failed before any command: counts like an error result.
             let route = routeOfHost[host] ?? "?"

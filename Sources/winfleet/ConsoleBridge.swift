@@ -15,7 +15,7 @@ final class ConsoleBridge: ConsoleEngine, @unchecked Sendable {
     private var snapshotState: FleetSnapshot
     private var hostIndex: [String: Int] = [:]
     private var runIndex: [String: Int] = [:]
-    private var lastOutcome: [String: HostResult] = [:]
+    private var routeHealth: RouteHealth
     private var updateHandler: (@Sendable () -> Void)?
     private static let maximumEvents = 500
 
@@ -44,6 +44,7 @@ final class ConsoleBridge: ConsoleEngine, @unchecked Sendable {
             }
         }
         snapshotState = FleetSnapshot(routes: routeOrder.compactMap { routes[$0] }, hosts: hosts)
+        routeHealth = RouteHealth(plans: engine.plans)
         for (index, row) in hosts.enumerated() { hostIndex[row.name] = index }
         snapshotState.history = loadHistory()
         recountRoutes()
@@ -114,7 +115,14 @@ final class ConsoleBridge: ConsoleEngine, @unchecked Sendable {
     // MARK: updates from the engine
 
     private func apply(_ update: RunUpdate) {
+        let roundTrip: TimeInterval?
+        switch update {
+        case .result(let result): roundTrip = engine.session(result.host)?.roundTripTime
+        case .connected(let host): roundTrip = engine.session(host)?.roundTripTime
+        default: roundTrip = nil
+        }
         lock.withLock {
+            routeHealth.apply(update, roundTrip: roundTrip)
             switch update {
             case .runStarted(let runID, _, _):
                 snapshotState.run?.id = runID
@@ -131,11 +139,8 @@ final class ConsoleBridge: ConsoleEngine, @unchecked Sendable {
                 if let index = runIndex[result.host] { snapshotState.run?.hosts[index] = Self.runRow(result) }
                 if let index = hostIndex[result.host] {
                     snapshotState.hosts[index].lastError = result.error.map(Self.errorInfo)
-                    if let rtt = engine.session(result.host)?.roundTripTime {
-                        snapshotState.hosts[index].lastRTTms = rtt * 1000
-                    }
+                    if let roundTrip { snapshotState.hosts[index].lastRTTms = roundTrip * 1000 }
                 }
-                lastOutcome[result.host] = result
                 recountRoutes()
             case .sessionEvent(let event):
                 if event.kind == .authOK, let index = hostIndex[event.host] {
@@ -145,6 +150,9 @@ final class ConsoleBridge: ConsoleEngine, @unchecked Sendable {
                     appendEvent(HealthEvent(at: event.at, host: event.host, route: event.route, kind: event.kind.rawValue,
                                             message: event.detail))
                 }
+            case .connected(let host):
+                if let index = hostIndex[host], let roundTrip { snapshotState.hosts[index].lastRTTms = roundTrip * 1000 }
+                recountRoutes()
             case .connectFailed(let host, let error):
                 if let index = hostIndex[host] {
                     snapshotState.hosts[index].lastError = Self.errorInfo(error)
@@ -169,25 +177,15 @@ final class ConsoleBridge: ConsoleEngine, @unchecked Sendable {
         }
     }
 
-    /// Per route: hosts whose last result was ok, and each error kind (lock held).
+    /// The route rows' figures, from the engine's `RouteHealth` (lock held).
     private func recountRoutes() {
         for index in snapshotState.routes.indices {
-            snapshotState.routes[index].ok = 0
-            snapshotState.routes[index].authErrors = 0
-            snapshotState.routes[index].affinityErrors = 0
-            snapshotState.routes[index].proxyErrors = 0
-        }
-        let routeIndex = Dictionary(uniqueKeysWithValues: snapshotState.routes.enumerated().map { ($1.name, $0) })
-        for row in snapshotState.hosts {
-            guard let index = routeIndex[row.route] else { continue }
-            if let rtt = row.lastRTTms { snapshotState.routes[index].lastRTTms = rtt }
-            switch row.lastError?.kind {
-            case "auth": snapshotState.routes[index].authErrors += 1
-            case "affinity": snapshotState.routes[index].affinityErrors += 1
-            case "proxy", "proxy_auth": snapshotState.routes[index].proxyErrors += 1
-            case nil where lastOutcome[row.name] != nil || row.session == .idle: snapshotState.routes[index].ok += 1
-            default: break
-            }
+            guard let stats = routeHealth[snapshotState.routes[index].name] else { continue }
+            snapshotState.routes[index].ok = stats.hostsOK
+            snapshotState.routes[index].authErrors = stats.authErrors
+            snapshotState.routes[index].affinityErrors = stats.affinityErrors
+            snapshotState.routes[index].proxyErrors = stats.proxyErrors
+            snapshotState.routes[index].lastRTTms = stats.latestRTT.map { $0 * 1000 }
         }
     }
 

@@ -88,6 +88,25 @@ final class HostSessionMachineTests: XCTestCase {
         XCTAssertEqual(machine.lastError, networkError)
     }
 
+    func testProxyRefusalIsNotRetriedButAnUnreachableProxyIs() {
+        let refused = WinRMError(.proxy, "proxy refuses CONNECT to port 5985", code: "403")
+        var machine = Machine()
+        _ = machine.handle(.jobStarted)
+        let actions = machine.handle(.failed(refused, stage: .openShell))
+        XCTAssertFalse(retries(actions), "a refusal is configuration, asking again cannot help: \(actions)")
+        XCTAssertEqual(finishedError(actions), .some(refused))
+        XCTAssertEqual(machine.state, .broken)
+
+        let unreachable = WinRMError(.proxy, "proxy is unreachable", code: "curl:7")
+        var other = Machine()
+        _ = other.handle(.jobStarted)
+        XCTAssertTrue(retries(other.handle(.failed(unreachable, stage: .openShell))))
+        let gateway = WinRMError(.proxy, "proxy could not reach the host", code: "502")
+        var third = Machine()
+        _ = third.handle(.jobStarted)
+        XCTAssertTrue(retries(third.handle(.failed(gateway, stage: .openShell))))
+    }
+
     func testBackoffIsCappedAtTheMaximum() {
         var machine = Machine(policy: SessionPolicy(maxAttempts: 10, backoffBase: 1, backoffMax: 5))
         _ = machine.handle(.jobStarted)
