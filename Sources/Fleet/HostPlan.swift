@@ -23,6 +23,10 @@ public struct HostPlanner {
     /// (the console prompts without echo); nil = such hosts fail with the credential's error.
     public var askPassword: ((Credential, Error) -> String?)?
     private var passwords: [String: Result<String, Error>] = [:]
+    /// One Kerberos identity per credential (one AS exchange for the whole fleet), and the default
+    /// ticket cache for hosts without a credential.
+    private var ticketSources: [String: KerberosTicketSource] = [:]
+    private var defaultTicketCache: KerberosTicketSource?
 
     public init(inventory: Inventory, environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.inventory = inventory
@@ -69,14 +73,30 @@ public struct HostPlanner {
         }
     }
 
+    private mutating func ticketSource(credentialName: String?, username: String, password: String) -> KerberosTicketSource {
+        guard let credentialName else {
+            if let cache = defaultTicketCache { return cache }
+            let cache = KerberosTicketSource()
+            defaultTicketCache = cache
+            return cache
+        }
+        if let source = ticketSources[credentialName] { return source }
+        let source = KerberosTicketSource(principal: KerberosTicketSource.principal(forAccount: username), password: password)
+        ticketSources[credentialName] = source
+        return source
+    }
+
     private mutating func connectionConfig(host: InventoryHost, route: EffectiveRoute) throws -> WinRMConnectionConfig {
         guard let url = URL(string: host.endpointURL) else {
             throw WinRMError(.policy, "\(host.name): cannot form a URL from address \(host.address) port \(host.port)")
         }
-        guard let credentialName = host.credentialName else {
+        let usesKerberos = host.auth == .kerberos || host.auth == .negotiate
+        var username = "", password = ""
+        if let credentialName = host.credentialName {
+            (username, password) = try secret(for: credentialName)
+        } else if !usesKerberos {
             throw WinRMError(.auth, "\(host.name) has no credential: set \"credential\" on the host or in \"defaults\"")
         }
-        let (username, password) = try secret(for: credentialName)
         let authentication: HostAuthentication
         switch host.auth {
         case .basic: authentication = .basic
@@ -85,6 +105,14 @@ public struct HostPlanner {
         case .kerberos: authentication = .kerberos
         }
         var config = WinRMConnectionConfig(endpoint: url, authentication: authentication, username: username, password: password)
+        if usesKerberos {
+            // With a credential: its password, exchanged for a TGT in memory. Without: the ticket
+            // cache (kinit, KRB5CCNAME); negotiate then has no NTLM to fall back to.
+            config.kerberos = KerberosSettings(service: host.spnService.rawValue, servicePrincipalName: host.spn,
+                                               delegate: host.kerberosDelegation,
+                                               tickets: ticketSource(credentialName: host.credentialName,
+                                                                     username: username, password: password))
+        }
         switch host.encryption {
         case .auto: config.encryption = .auto
         case .always: config.encryption = .always

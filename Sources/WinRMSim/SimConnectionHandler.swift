@@ -28,7 +28,7 @@ final class SimConnectionHandler: ChannelInboundHandler {
         var request: WinRSIncomingRequest
         var hostRequest: SimHostRequest
         var identity: SimIdentity
-        var sealer: NTLMSealer?
+        var sealing: SimSealing?
         var deadline: NIODeadline
         var closeAfter: Bool
         var keepAlive: Bool
@@ -133,17 +133,19 @@ final class SimConnectionHandler: ChannelInboundHandler {
         case .continueHandshake(let wwwAuthenticate):
             respond(context: context, status: 401, extraHeaders: [("WWW-Authenticate", wwwAuthenticate)],
                     keepAlive: keepAlive)
-        case .proceed(let identity, let sealer, let completedHandshake, let finalToken):
-            if completedHandshake { counters.authenticated(host: listener.name, connection: connectionID) }
-            let dropAfterHandshake = completedHandshake && sealer != nil && config.dropAfterAuth
-            serveAuthenticated(context: context, head: head, body: body, identity: identity, sealer: sealer,
+        case .proceed(let identity, let sealing, let completedHandshake, let finalToken, let handshake):
+            if completedHandshake {
+                counters.authenticated(host: listener.name, connection: connectionID, handshake: handshake)
+            }
+            let dropAfterHandshake = completedHandshake && sealing != nil && config.dropAfterAuth
+            serveAuthenticated(context: context, head: head, body: body, identity: identity, sealing: sealing,
                                closeAfter: dropAfterHandshake, keepAlive: keepAlive,
                                extraHeaders: finalToken.map { [("WWW-Authenticate", $0)] } ?? [])
         }
     }
 
     private func serveAuthenticated(context: ChannelHandlerContext, head: HTTPRequestHead, body: Data,
-                                    identity: SimIdentity, sealer: NTLMSealer?, closeAfter: Bool, keepAlive: Bool,
+                                    identity: SimIdentity, sealing: SimSealing?, closeAfter: Bool, keepAlive: Bool,
                                     extraHeaders: [(String, String)] = []) {
         if bodyTooLarge {
             counters.update { $0.oversizeRefusals += 1 }
@@ -158,17 +160,17 @@ final class SimConnectionHandler: ChannelInboundHandler {
         }
         let contentType = head.headers.first(name: "Content-Type")
         let soap: Data
-        var responseSealer: NTLMSealer?
+        var responseSealing: SimSealing?
         if WinRMEncryption.isEncrypted(contentType: contentType) {
-            guard let sealer = sealer else {
-                // Sealed body without an NTLM context on this connection (e.g. the connection changed).
+            guard let sealing else {
+                // Sealed body without an NTLM/Kerberos context on this connection (e.g. the connection changed).
                 counters.update { $0.integrityFailures += 1 }
                 auth.reset()
                 respond(context: context, status: 400, keepAlive: false, close: true)
                 return
             }
             do {
-                soap = try WinRMEncryption.decode(body, contentType: contentType, sealer: sealer)
+                soap = try WinRMEncryption.decode(body, contentType: contentType, sealer: sealing.sealer)
             } catch {
                 // A body that fails to unseal breaks the RC4 stream: Windows answers 400 and the
                 // context is unusable, so the connection is closed.
@@ -177,7 +179,7 @@ final class SimConnectionHandler: ChannelInboundHandler {
                 respond(context: context, status: 400, keepAlive: false, close: true)
                 return
             }
-            responseSealer = sealer
+            responseSealing = sealing
         } else {
             guard config.https || config.allowUnencrypted else {
                 // AllowUnencrypted=false: Windows refuses a plaintext SOAP body on http with 401 and the
@@ -197,11 +199,11 @@ final class SimConnectionHandler: ChannelInboundHandler {
             respond(context: context, status: 413, keepAlive: keepAlive, close: closeAfter)
             return
         }
-        serveSOAP(context: context, soap: soap, identity: identity, sealer: responseSealer,
+        serveSOAP(context: context, soap: soap, identity: identity, sealing: responseSealing,
                   closeAfter: closeAfter, keepAlive: keepAlive)
     }
 
-    private func serveSOAP(context: ChannelHandlerContext, soap: Data, identity: SimIdentity, sealer: NTLMSealer?,
+    private func serveSOAP(context: ChannelHandlerContext, soap: Data, identity: SimIdentity, sealing: SimSealing?,
                            closeAfter: Bool, keepAlive: Bool) {
         let request: WinRSIncomingRequest
         do {
@@ -209,13 +211,13 @@ final class SimConnectionHandler: ChannelInboundHandler {
         } catch let error as WinRSRequestError {
             counters.request(host: listener.name, action: "invalid")
             respondSOAP(context: context, status: 500, xml: WinRSServer.fault(for: error, machine: listener.engine.address),
-                        sealer: sealer, keepAlive: keepAlive, close: closeAfter)
+                        sealing: sealing, keepAlive: keepAlive, close: closeAfter)
             return
         } catch {
             counters.request(host: listener.name, action: "invalid")
             let fault = WinRSRequestError("request could not be read: \(error)")
             respondSOAP(context: context, status: 500, xml: WinRSServer.fault(for: fault, machine: listener.engine.address),
-                        sealer: sealer, keepAlive: keepAlive, close: closeAfter)
+                        sealing: sealing, keepAlive: keepAlive, close: closeAfter)
             return
         }
         soapRequestCount += 1
@@ -241,22 +243,22 @@ final class SimConnectionHandler: ChannelInboundHandler {
             let timeout = min(request.operationTimeoutSeconds ?? config.defaultOperationTimeoutSeconds,
                               config.operationTimeoutCapSeconds)
             var waiting = PendingReceive(token: token, request: request, hostRequest: hostRequest, identity: identity,
-                                         sealer: sealer, deadline: now + .nanoseconds(Int64(timeout * 1e9)),
+                                         sealing: sealing, deadline: now + .nanoseconds(Int64(timeout * 1e9)),
                                          closeAfter: close, keepAlive: keepAlive, timer: nil)
             waiting.timer = scheduleRepoll(context: context, token: token, at: min(until ?? waiting.deadline, waiting.deadline))
             pending = waiting
             return
         }
-        answer(context: context, outcome: outcome, request: request, sealer: sealer, keepAlive: keepAlive, close: close)
+        answer(context: context, outcome: outcome, request: request, sealing: sealing, keepAlive: keepAlive, close: close)
     }
 
     private func answer(context: ChannelHandlerContext, outcome: SimHostOutcome, request: WinRSIncomingRequest,
-                        sealer: NTLMSealer?, keepAlive: Bool, close: Bool) {
+                        sealing: SimSealing?, keepAlive: Bool, close: Bool) {
         if case .fault(.operationTimedOut) = outcome { counters.update { $0.operationTimeoutFaults += 1 } }
         guard let (status, xml) = SimWinRSCodec.render(outcome, request: request, endpoint: request.to ?? listener.endpoint,
                                                       machine: listener.engine.address) else { return }
         if close { counters.update { $0.connectionsDropped += 1 } }
-        respondSOAP(context: context, status: status, xml: xml, sealer: sealer, keepAlive: keepAlive, close: close)
+        respondSOAP(context: context, status: status, xml: xml, sealing: sealing, keepAlive: keepAlive, close: close)
     }
 
     // MARK: - Receive long poll
@@ -300,7 +302,7 @@ final class SimConnectionHandler: ChannelInboundHandler {
             outcome = .fault(.operationTimedOut)
         }
         pending = nil
-        answer(context: context, outcome: outcome, request: waiting.request, sealer: waiting.sealer,
+        answer(context: context, outcome: outcome, request: waiting.request, sealing: waiting.sealing,
                keepAlive: waiting.keepAlive, close: waiting.closeAfter)
     }
 
@@ -310,18 +312,22 @@ final class SimConnectionHandler: ChannelInboundHandler {
         context.channel.remoteAddress?.ipAddress ?? "127.0.0.1"
     }
 
-    private func respondSOAP(context: ChannelHandlerContext, status: Int, xml: String, sealer: NTLMSealer?,
+    private func respondSOAP(context: ChannelHandlerContext, status: Int, xml: String, sealing: SimSealing?,
                              keepAlive: Bool, close: Bool) {
         let plain = Data(xml.utf8)
-        guard let sealer = sealer else {
+        guard let sealing else {
             respond(context: context, status: status, contentType: "application/soap+xml;charset=UTF-8", body: plain,
                     keepAlive: keepAlive, close: close)
             return
         }
         do {
-            let body = try WinRMEncryption.encode(plain, protocol: WinRMEncryption.spnegoProtocol, sealer: sealer)
+            var body = try WinRMEncryption.encode(plain, protocol: sealing.protocolName, sealer: sealing.sealer)
+            if config.faults.corruptSealedResponses {
+                Self.flipEncryptedByte(&body)
+                counters.update { $0.sealedResponsesCorrupted += 1 }
+            }
             respond(context: context, status: status,
-                    contentType: WinRMEncryption.contentType(protocol: WinRMEncryption.spnegoProtocol),
+                    contentType: WinRMEncryption.contentType(protocol: sealing.protocolName),
                     body: body, keepAlive: keepAlive, close: close)
         } catch {
             respond(context: context, status: 500, keepAlive: false, close: true)
@@ -364,6 +370,24 @@ final class SimConnectionHandler: ChannelInboundHandler {
         } else {
             write()
         }
+    }
+
+    /// `faults.corruptSealedResponses`: flips one bit in the middle of the encrypted data (between the
+    /// security header and the closing boundary), leaving the framing intact so only the cryptographic
+    /// check can notice.
+    static func flipEncryptedByte(_ body: inout Data) {
+        let trailer = Data("--\(WinRMEncryption.boundary)--\r\n".utf8)
+        let marker = Data("application/octet-stream\r\n".utf8)
+        guard let start = body.range(of: marker)?.upperBound,
+              let end = body.range(of: trailer, options: .backwards)?.lowerBound else { return }
+        // <4-byte header length><header><encrypted data>: flip a byte of the encrypted data if there
+        // is any, else of the header.
+        let headerLength = body.count >= start + 4
+            ? Int(body[start]) | Int(body[start + 1]) << 8 | Int(body[start + 2]) << 16 | Int(body[start + 3]) << 24 : 0
+        let dataStart = start + 4 + headerLength
+        let index = dataStart < end ? dataStart + (end - dataStart) / 2 : start + 4 + headerLength / 2
+        guard index < end else { return }
+        body[index] ^= 0x01
     }
 
     /// The page HTTP.sys serves for a URL no listener registered.

@@ -16,6 +16,12 @@ public struct SimCounters: Sendable {
     public var authenticationsCompleted = 0
     public var authenticationsPerHost: [String: Int] = [:]
     public var authenticationsPerConnection: [Int: Int] = [:]
+    /// Completed authentications by mechanism: "basic", "ntlm", "kerberos".
+    public var authenticationsByMechanism: [String: Int] = [:]
+    /// Kerberos authentications where the client delegated its TGT (`kerberos_delegation`).
+    public var delegatedAuthentications = 0
+    /// Sealed responses altered on purpose (`faults.corruptSealedResponses`).
+    public var sealedResponsesCorrupted = 0
     /// Rejected credentials or broken handshakes (401 after a credential was presented).
     public var authenticationFailures = 0
     public var authenticationFailuresPerHost: [String: Int] = [:]
@@ -66,8 +72,12 @@ final class SimCounterStore: @unchecked Sendable {
         return nextConnectionID
     }
 
-    func authenticated(host: String, connection: Int) {
+    func authenticated(host: String, connection: Int, handshake: SimConnectionAuth.Handshake? = nil) {
         update {
+            if let handshake {
+                $0.authenticationsByMechanism[handshake.mechanism, default: 0] += 1
+                if handshake.delegated { $0.delegatedAuthentications += 1 }
+            }
             $0.authenticationsCompleted += 1
             $0.authenticationsPerHost[host, default: 0] += 1
             $0.authenticationsPerConnection[connection, default: 0] += 1

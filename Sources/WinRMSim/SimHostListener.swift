@@ -32,8 +32,16 @@ final class SimHostListener: @unchecked Sendable {
         SimConnectionAuth.Settings(
             mode: config.auth, https: config.https, allowUnencrypted: config.allowUnencrypted,
             users: config.users, hostName: engine.name,
-            dnsName: engine.name.lowercased() + ".winfleet.test",
+            dnsName: config.dnsName(host: engine.name),
             expectedChannelBindings: expectedChannelBindings,
-            rejectAllCredentials: config.faults.authFailHosts.contains(engine.name))
+            rejectAllCredentials: config.faults.authFailHosts.contains(engine.name),
+            kerberos: kerberosAcceptor)
+    }
+
+    /// The host's Kerberos acceptance: its own SPN from the fleet's keytab.
+    var kerberosAcceptor: SimKerberosAcceptor? {
+        guard config.acceptsKerberos, let keytab = config.keytab else { return nil }
+        return SimKerberosAcceptor(keytab: keytab, servicePrincipal: config.servicePrincipal(host: engine.name),
+                                   replayCache: config.kerberosReplayCache)
     }
 }

@@ -96,6 +96,15 @@ public final class SimulatedFleet: @unchecked Sendable {
         guard !config.users.isEmpty else { throw SimulatorError.invalidConfig("at least one user is needed") }
         let port = config.effectivePort
         guard (1...65535).contains(port) else { throw SimulatorError.invalidConfig("port \(port) is out of range") }
+        if config.auth == .kerberos && config.keytab == nil {
+            throw SimulatorError.invalidConfig("auth kerberos needs a keytab with the hosts' HTTP/ keys (--keytab; scripts/test-kdc writes one)")
+        }
+        if let keytab = config.keytab, config.auth.acceptsKerberos {
+            let path = keytab.hasPrefix("FILE:") ? String(keytab.dropFirst(5)) : keytab
+            guard keytab.contains(":") && !keytab.hasPrefix("FILE:") || FileManager.default.isReadableFile(atPath: path) else {
+                throw SimulatorError.invalidConfig("keytab \(path) does not exist or is not readable")
+            }
+        }
 
         let plan: [HostAddressPlan.Entry]
         do {
@@ -220,7 +229,8 @@ public final class SimulatedFleet: @unchecked Sendable {
     /// Over https the certificate is trusted via `caFile` when given (the certificate is its own CA and
     /// carries an IP SAN for every host address, so full verification works); without `caFile` the
     /// inventory says `"tls": {"verify": false}`. `allow_unencrypted: true` appears only when the fleet
-    /// allows unencrypted http.
+    /// allows unencrypted http. When the hosts accept Kerberos, each host gets `"spn": "HTTP/<dns name>"`:
+    /// clients connect to its 127.x address but ask the KDC for the host's own ticket.
     public func inventoryJSON(credentialName: String = "demo", passwordEnv: String = "WINFLEET_DEMO_PASSWORD",
                               caFile: String? = nil) -> Data {
         let user = config.users.first?.user ?? SimulatorConfig.demoUser.user
@@ -243,7 +253,8 @@ public final class SimulatedFleet: @unchecked Sendable {
         out += "  \"routes\": {\"direct\": {}},\n"
         out += "  \"hosts\": [\n"
         let hostLines = hosts.map { host in
-            "    {\"name\": \(json(host.name)), \"address\": \(json(host.address)), \"port\": \(host.port), \"groups\": [\"sim\"]}"
+            let spn = config.acceptsKerberos ? ", \"spn\": \(json("HTTP/" + config.dnsName(host: host.name)))" : ""
+            return "    {\"name\": \(json(host.name)), \"address\": \(json(host.address)), \"port\": \(host.port)\(spn), \"groups\": [\"sim\"]}"
         }
         out += hostLines.joined(separator: ",\n")
         out += "\n  ]\n}\n"

@@ -4,13 +4,23 @@ import Foundation
 /// Windows host. Negotiate is always enabled, as on Windows (NTLM tokens, raw or in `Negotiate`/`NTLM`
 /// headers); `.basic` additionally enables `Basic=true`. `.ntlm` and `.negotiate` are the Windows default
 /// (Basic off) and differ only in what the inventory tells clients to use.
+///
+/// Kerberos (a domain-joined host) needs a keytab (`SimulatorConfig.keytab`): `.negotiate` with a keytab
+/// accepts Kerberos (raw, or inside SPNEGO) as well as NTLM under `Negotiate`, and `Kerberos` as a scheme
+/// of its own; `.kerberos` accepts Kerberos only, as a host where policy blocks NTLM
+/// ("Network security: Restrict NTLM"). `.ntlm` never accepts Kerberos.
 public enum SimAuth: String, Sendable, CaseIterable {
     case basic
     case ntlm
     case negotiate
+    case kerberos
 
-    /// Whether the `Negotiate` (NTLM) scheme is enabled: always, as on a default Windows host.
+    /// Whether the `Negotiate` scheme is enabled: always, as on a default Windows host.
     var acceptsNegotiate: Bool { true }
+    /// Whether NTLM tokens are accepted (not on a Kerberos-only host).
+    var acceptsNTLM: Bool { self != .kerberos }
+    /// Whether Kerberos is accepted when a keytab is configured.
+    var acceptsKerberos: Bool { self == .negotiate || self == .kerberos }
     /// Whether the `Basic` scheme is enabled.
     var acceptsBasic: Bool { self == .basic }
 }
@@ -48,6 +58,9 @@ public struct FaultInjection: Sendable, Equatable {
     public var unreachableHosts: Set<String>
     /// Hosts (by name) that reject every credential (wrong password, locked account...).
     public var authFailHosts: Set<String>
+    /// Flip one byte of the encrypted data of every sealed response (after sealing), as a
+    /// middlebox that alters traffic would: the client's integrity check must refuse it.
+    public var corruptSealedResponses: Bool
 
     public init(dropConnectionEvery: Int? = nil,
                 dropBeforeResponse: Bool = false,
@@ -56,7 +69,8 @@ public struct FaultInjection: Sendable, Equatable {
                 slowHosts: Set<String> = [],
                 slowMilliseconds: Int = 2000,
                 unreachableHosts: Set<String> = [],
-                authFailHosts: Set<String> = []) {
+                authFailHosts: Set<String> = [],
+                corruptSealedResponses: Bool = false) {
         self.dropConnectionEvery = dropConnectionEvery
         self.dropBeforeResponse = dropBeforeResponse
         self.expireShellsAfterCommands = expireShellsAfterCommands
@@ -65,6 +79,7 @@ public struct FaultInjection: Sendable, Equatable {
         self.slowMilliseconds = slowMilliseconds
         self.unreachableHosts = unreachableHosts
         self.authFailHosts = authFailHosts
+        self.corruptSealedResponses = corruptSealedResponses
     }
 
     public static let none = FaultInjection()
@@ -106,6 +121,15 @@ public struct SimulatorConfig: Sendable {
     /// Close a keep-alive connection after this many seconds without a request (HTTP.sys
     /// `IdleConnectionTimeout`, 120 s on Windows). nil (default) keeps idle connections open.
     public var connectionIdleTimeoutSeconds: Double?
+    /// Keytab with the hosts' `HTTP/<name>.<realm lower-cased>@<realm>` keys (scripts/test-kdc writes
+    /// one); with `.negotiate` or `.kerberos`, the hosts accept Kerberos through GSS-API with it.
+    public var keytab: String?
+    /// The hosts' Kerberos realm; a host's DNS name is its name lower-cased + "." + the realm lower-cased
+    /// (WIN0001 → win0001.winfleet.test, SPN HTTP/win0001.winfleet.test@WINFLEET.TEST).
+    public var realm: String
+    /// MIT replay cache for the hosts' acceptors ("none:" disables replay detection, "file2:/path");
+    /// nil uses MIT's default.
+    public var kerberosReplayCache: String?
     public var faults: FaultInjection
 
     public init(hostCount: Int = 1,
@@ -124,6 +148,9 @@ public struct SimulatorConfig: Sendable {
                 dropAfterAuth: Bool = false,
                 hostNamePrefix: String = "WIN",
                 connectionIdleTimeoutSeconds: Double? = nil,
+                keytab: String? = nil,
+                realm: String = "WINFLEET.TEST",
+                kerberosReplayCache: String? = nil,
                 faults: FaultInjection = .none) {
         self.hostCount = hostCount
         self.firstAddress = firstAddress
@@ -141,9 +168,25 @@ public struct SimulatorConfig: Sendable {
         self.dropAfterAuth = dropAfterAuth
         self.hostNamePrefix = hostNamePrefix
         self.connectionIdleTimeoutSeconds = connectionIdleTimeoutSeconds
+        self.keytab = keytab
+        self.realm = realm
+        self.kerberosReplayCache = kerberosReplayCache
         self.faults = faults
     }
 
     /// The port every host listens on.
     public var effectivePort: Int { port ?? (https ? 5986 : 5985) }
+
+    /// Whether the hosts accept Kerberos.
+    public var acceptsKerberos: Bool { auth.acceptsKerberos && keytab != nil }
+
+    /// DNS name of a simulated host: "win0001.winfleet.test".
+    public func dnsName(host name: String) -> String {
+        name.lowercased() + "." + realm.lowercased()
+    }
+
+    /// The host's Kerberos service principal: "HTTP/win0001.winfleet.test@WINFLEET.TEST".
+    public func servicePrincipal(host name: String) -> String {
+        "HTTP/\(dnsName(host: name))@\(realm.uppercased())"
+    }
 }

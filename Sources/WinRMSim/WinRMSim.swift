@@ -7,8 +7,9 @@
 // Layers (I/O only at the edge):
 //   SimConnectionHandler  NIO handler per TCP connection: HTTP/1.1 keep-alive, POST /wsman, latency,
 //                         sealing/unsealing, Receive long-poll timers, fault injection on the wire
-//   SimConnectionAuth     pure per-connection auth state machine (Basic; NTLM raw, under `Negotiate`/`NTLM`,
-//                         or inside SPNEGO with mechListMIC — see SPNEGOToken)
+//   SimConnectionAuth     per-connection auth state machine (Basic; NTLM raw, under `Negotiate`/`NTLM`,
+//                         or inside SPNEGO with mechListMIC — see SPNEGOToken; Kerberos raw or in SPNEGO
+//                         through MIT GSS-API with a keytab — see SimKerberosAcceptor)
 //   SimWinRSCodec         WSMan SOAP <-> engine types (WinRSServer.parseRequest / response builders)
 //   SimHostEngine         per-host WinRS state: shells, commands, output timelines, idle expiry (clock injected)
 //   CmdInterpreter, PowerShellInterpreter   pure: command line -> SimProcessRun (timed output + exit code)
@@ -30,7 +31,11 @@
 // - Plain SOAP body on an authenticated http connection with AllowUnencrypted=false: 401 and the
 //   connection's authentication is dropped (hashicorp/packer#6205 "it will constantly send a 401",
 //   cloudsoft/winrm4j#110). Kerberos clients report 500 in the same situation (diyan/pywinrm#129); the
-//   simulator speaks NTLM only, so 401.
+//   simulator answers 401 for Kerberos connections too.
+// - Kerberos (`keytab` set, auth negotiate or kerberos): the 401 offers `Negotiate` and `Kerberos`; a host
+//   accepts tickets for its own SPN only (HTTP/<name lower>.<realm lower>@REALM) and only for its accounts;
+//   the 200 carries the AP-REP (mutual authentication), a refused ticket's 401 the KRB-ERROR (clock skew…).
+//   Sealed responses use the protocol name of the scheme (Kerberos → HTTP-Kerberos-session-encrypted).
 // - Sealed body that fails to unseal/verify: 400 and the connection is closed (the RC4 stream is broken;
 //   clients see 400 after a context desync, adityatelange/evil-winrm-py#3).
 // - Over https with NTLM, the tls-server-end-point channel binding is required (CbtHardeningLevel=Strict;

@@ -1,16 +1,16 @@
 import Foundation
 import WinRMAuth
 
-/// Connection-bound authentication (Negotiate/NTLM; Kerberos through GSS-API slots in as
-/// another `SealingContext`). The handshake runs on an empty-body POST on this connection;
-/// afterwards bodies go without an Authorization header, sealed when the config says so,
+/// Connection-bound authentication (NTLM here; Kerberos and Negotiate through GSS-API in
+/// WinRMConnection+Kerberos.swift, as another `SealingContext`). The handshake runs on an
+/// empty-body POST on this connection; afterwards bodies go without an Authorization header, sealed when the config says so,
 /// and the context lives exactly as long as the TCP connection.
 extension WinRMConnection {
     func exchangeWithContext(_ soap: Data, idempotent: Bool) async throws -> SOAPReply {
         var reauthenticated = false
         while true {
             if sealing == nil {
-                try await authenticate()
+                try await authenticateConnection()
             }
             let (headers, body) = try outgoing(soap)
             let response = try await send(body, headers: headers, resendable: idempotent)
@@ -49,8 +49,8 @@ extension WinRMConnection {
         }
     }
 
-    /// Runs the 401 handshake on an empty-body POST.
-    private func authenticate() async throws {
+    /// Runs the NTLM 401 handshake on an empty-body POST (Kerberos: WinRMConnection+Kerberos.swift).
+    func authenticateNTLM() async throws {
         let credential = NTLMCredential(user: config.username, password: config.password)
         var certificateDER: Data?
         if config.isHTTPS, config.certificateFingerprintSHA256 != nil {
@@ -186,7 +186,7 @@ extension WinRMConnection {
         }
     }
 
-    private func affinityError(_ what: String, code: String? = nil) -> WinRMError {
+    func affinityError(_ what: String, code: String? = nil) -> WinRMError {
         let via = config.proxy.map { " through proxy \($0.url) (\($0.tunnel ? "tunnel" : "forward") mode)" } ?? ""
         let remedy = config.proxy.map { $0.tunnel
             ? "check the proxy keeps CONNECT tunnels open (no idle close right after the 200)"

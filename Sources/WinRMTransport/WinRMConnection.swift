@@ -26,6 +26,8 @@ public struct WinRMConnectionConfig: Sendable {
     /// Hex SHA-256 of the server certificate (DER); checked before any credential is sent.
     public var certificateFingerprintSHA256: String?
     public var proxy: ProxyOptions?
+    /// Target name, delegation and ticket source for `.kerberos` and `.negotiate`.
+    public var kerberos = KerberosSettings()
     public var connectTimeout: TimeInterval = 10
     public var operationTimeout: TimeInterval = 20
 
@@ -66,6 +68,8 @@ public final class WinRMConnection: @unchecked Sendable {
     /// The host's certificate (DER) as last seen, for channel binding when a handshake runs on
     /// a connection whose TLS handshake happened earlier.
     var serverCertificateDER: Data?
+    /// Which mechanism Negotiate settled on for this host, and why (WinRMConnection+Kerberos.swift).
+    var kerberosState = KerberosConnectionState()
     public private(set) var events: [ConnectionEvent] = []
     public var onEvent: (@Sendable (ConnectionEvent) -> Void)?
     /// Requests sent, handshake legs included (tests and benchmarks count round trips).

@@ -18,8 +18,14 @@ struct SimCommand: ParsableCommand {
     @Flag(name: .long, help: "Serve HTTPS on 5986 with a self-signed certificate made at start.")
     var https = false
 
-    @Option(name: .long, help: "basic, ntlm or negotiate.")
+    @Option(name: .long, help: "basic, ntlm, negotiate (NTLM; also Kerberos with --keytab) or kerberos (needs --keytab).")
     var auth: String = "ntlm"
+
+    @Option(name: .long, help: "Keytab with the hosts' HTTP/<name>.<realm> keys (scripts/test-kdc start writes DIR/http.keytab); with --auth negotiate or kerberos the hosts accept Kerberos. Set KRB5_CONFIG for the realm.")
+    var keytab: String?
+
+    @Option(name: .long, help: "The hosts' Kerberos realm; host WIN0001's SPN is HTTP/win0001.<realm lower-cased>@<realm>.")
+    var realm: String = "WINFLEET.TEST"
 
     @Option(name: .long, help: "Delay before every response, in milliseconds.")
     var latencyMs: Int = 0
@@ -69,11 +75,23 @@ struct SimCommand: ParsableCommand {
     @Option(name: .long, help: "Fault: comma-separated host names that reject every credential.")
     var authFailHosts: String?
 
+    @Flag(name: .long, help: "Fault: flip one byte of every sealed response (the client must refuse it).")
+    var corruptSealedResponses = false
+
     func validate() throws {
         guard SimAuth(rawValue: auth) != nil else {
             throw ValidationError("--auth \(auth): use one of \(SimAuth.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         guard hosts >= 1 else { throw ValidationError("--hosts must be at least 1") }
+        if auth == SimAuth.kerberos.rawValue && keytab == nil {
+            throw ValidationError("--auth kerberos needs --keytab FILE (the hosts' HTTP/ keys; scripts/test-kdc start writes DIR/http.keytab)")
+        }
+        if keytab != nil && !(auth == SimAuth.kerberos.rawValue || auth == SimAuth.negotiate.rawValue) {
+            throw ValidationError("--keytab needs --auth negotiate or kerberos")
+        }
+        guard !realm.isEmpty, !realm.contains(where: { $0.isWhitespace || $0 == "@" || $0 == "/" }) else {
+            throw ValidationError("--realm \(realm) is not a realm name (e.g. WINFLEET.TEST)")
+        }
     }
 
     func run() throws {
@@ -92,6 +110,9 @@ struct SimCommand: ParsableCommand {
         config.faults.slowMilliseconds = slowMs
         config.faults.unreachableHosts = Self.names(unreachableHosts)
         config.faults.authFailHosts = Self.names(authFailHosts)
+        config.faults.corruptSealedResponses = corruptSealedResponses
+        config.keytab = keytab
+        config.realm = realm.uppercased()
 
         let fleet = SimulatedFleet(config: config)
         let started: [SimulatedHost]
