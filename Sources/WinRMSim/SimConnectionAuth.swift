@@ -351,7 +351,7 @@ struct SimConnectionAuth {
                 return .refused("NTLM NEGOTIATE refused: \(error)")
             }
         case 3:
-            guard case .challengeSent(let context, let handshake) = phase else {
+            guard case .challengeSent(let context, _) = phase else {
                 // HTTP.sys has no NTLM context for this connection: the NEGOTIATE went elsewhere.
                 return .refused("NTLM AUTHENTICATE on a connection that did not see the NEGOTIATE")
             }
