@@ -80,6 +80,17 @@ public enum RunReport {
             }
             parts.append(part)
         }
-        return "\(results.count) host(s): " + parts.joined(separator: ", ") + String(format: " in %.2f s", elapsed)
+        var text = "\(results.count) host(s): " + parts.joined(separator: ", ") + String(format: " in %.2f s", elapsed)
+        let routes = Dictionary(grouping: results, by: \.route)
+        if routes.count > 1 {
+            text += "\n" + routes.keys.sorted().map { route in
+                let hosts = routes[route]!
+                let ok = hosts.filter { $0.status == .ok || $0.status == .failed }.count
+                let errors = Dictionary(grouping: hosts.compactMap { $0.error?.kind.rawValue }, by: { $0 })
+                    .sorted { $0.key < $1.key }.map { "\($0.value.count) \($0.key)" }
+                return "route \(route): \(hosts.count) host(s), \(ok) ran" + (errors.isEmpty ? "" : ", " + errors.joined(separator: ", "))
+            }.joined(separator: "\n")
+        }
+        return text
     }
 }
