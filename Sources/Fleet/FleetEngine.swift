@@ -228,6 +228,27 @@ public final class FleetEngine: @unchecked Sendable {
         }
     }
 
+    /// Keeps idle sessions alive while the console is open: every `interval`, each session idle for
+    /// at least that long is touched (under the throttle). An interval well below the hosts' shell
+    /// idle timeout and HTTP.sys's ~2-minute idle connection timeout keeps both from expiring.
+    public func keepSessionsAlive(every interval: TimeInterval = 60) -> Task<Void, Never> {
+        Task.detached { [self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(nanoseconds: UInt64(interval * 1e9))
+                let due = sessions.values.filter { $0.state == .idle && Date().timeIntervalSince($0.lastUsed) >= interval }
+                await withTaskGroup(of: Void.self) { group in
+                    for session in due {
+                        group.addTask { [self] in
+                            let admitted = await throttle.acquire()
+                            defer { if admitted { throttle.release() } }
+                            if admitted { await session.keepAlive() }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Closes every shell and connection (end of a headless run, console exit).
     public func closeAll() async {
         await withTaskGroup(of: Void.self) { group in

@@ -21,6 +21,7 @@ public final class HostSession: @unchecked Sendable {
     private let connection: WinRMConnection?
     private let shell: WinRSShell?
     private var cancelRequested = false
+    private var lastActivity = Date()
     private var lastRTT: TimeInterval?
     /// Session events go here (the engine forwards them to the store and the views).
     var onEvent: (@Sendable (SessionEvent) -> Void)?
@@ -83,12 +84,35 @@ public final class HostSession: @unchecked Sendable {
         return nil
     }
 
+    /// When the session last did anything (a command, a connect, a keep-alive).
+    public var lastUsed: Date { lock.withLock { lastActivity } }
+
+    /// Keeps an idle session from expiring on the host: a Get of the shell resets the shell's idle
+    /// timer and keeps the connection warm. A shell the host no longer knows is forgotten (the next
+    /// command opens a new one); other failures are left for the next command to handle.
+    public func keepAlive() async {
+        guard let shell, state == .idle, shell.shellID != nil else { return }
+        lock.withLock { lastActivity = Date() }
+        do {
+            try await shell.touch()
+        } catch let error as WinRMError where error.code == String(WSManFault.invalidSelectorsCode) {
+            shell.forgetShell()
+            lock.withLock { machine.closed() }
+            emit(.shellReopened, "the host no longer knew the shell; a new one opens with the next command")
+        } catch {
+            // The next command reconnects and re-authenticates as needed.
+        }
+    }
+
     /// Runs one command to its end on this session and returns the host's result.
     public func run(_ spec: CommandSpec, timeout: TimeInterval?, iteration: Int? = nil,
                     onOutput: (@Sendable (Data, Data) -> Void)? = nil) async -> HostResult {
         let started = Date()
         let deadline = timeout.map { started.addingTimeInterval($0) }
-        lock.withLock { cancelRequested = false }
+        lock.withLock {
+            cancelRequested = false
+            lastActivity = started
+        }
         var output = CommandOutput(stdout: Data(), stderr: Data(), exitCode: nil)
         func result(_ status: HostStatus, _ error: WinRMError?) -> HostResult {
             HostResult(host: plan.host.name, route: plan.route.routeName, status: status, exitCode: output.exitCode,
@@ -219,10 +243,16 @@ public final class HostSession: @unchecked Sendable {
     private func connectionEvent(_ event: ConnectionEvent) {
         switch event {
         case .authenticated(let mechanism, let port):
-            emit(.authOK, "\(mechanism) on local port \(port)")
+            var detail = "\(mechanism) on local port \(port)"
+            if mechanism == "ntlm", let reason = connection?.negotiateFallbackReason {
+                detail += " (negotiate fell back from Kerberos: \(reason))"
+            }
+            emit(.authOK, detail)
             onStateChange?(.authenticated)
         case .affinityLost(let detail):
             emit(.affinityLost, detail)
+        case .reconnectedAfterIdle(let detail):
+            emit(.reconnect, detail)
         }
     }
 

@@ -153,6 +153,8 @@ public struct RouteChecker: Sendable {
                 localPort = port
             case .affinityLost(let detail):
                 lost.append(detail)
+            case .reconnectedAfterIdle:
+                break
             }
         }
         check.authentications = authentications

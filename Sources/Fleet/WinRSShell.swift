@@ -105,6 +105,14 @@ public final class WinRSShell: @unchecked Sendable {
         try WinRSResponse.parseAcknowledgement(envelope: try await call(request), request: request)
     }
 
+    /// Keep-alive: a Get of the shell, which resets its idle timer on the host and keeps the
+    /// authenticated connection in use. Throws the host's fault when the shell is gone.
+    public func touch() async throws {
+        guard let shellID else { return }
+        let request = WinRS.getShell(context, shellID: shellID)
+        _ = try await call(request)
+    }
+
     /// Forgets the shell locally (after the host said it is gone).
     public func forgetShell() {
         shellID = nil

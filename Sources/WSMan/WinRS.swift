@@ -183,6 +183,12 @@ public enum WinRS {
         }
     }
 
+    /// WS-Transfer Get of the shell: its properties. Any request on a shell resets its idle
+    /// timer on the host, and this one starts nothing, so it serves as the session keep-alive.
+    public static func getShell(_ ctx: WSManEndpointContext, shellID: String) -> WSManRequest {
+        WSMan.request(ctx, action: WSManAction.get, shellID: shellID)
+    }
+
     /// Delete: closes the shell and every process in it.
     public static func deleteShell(_ ctx: WSManEndpointContext, shellID: String) -> WSManRequest {
         WSMan.request(ctx, action: WSManAction.delete, shellID: shellID)

@@ -83,28 +83,48 @@ extension WinRSServer {
             w.close("w:SelectorSet")
             w.close("a:ReferenceParameters")
             w.close("x:ResourceCreated")
-            w.open("rsp:Shell", [("xmlns:rsp", WSManNamespace.shell)])
-            w.element("rsp:ShellId", text: shellID)
-            w.element("rsp:ResourceUri", text: resourceURI)
-            w.element("rsp:Owner", text: owner)
-            w.element("rsp:ClientIP", text: clientIP)
-            if !options.environment.isEmpty {
-                w.open("rsp:Environment")
-                for variable in options.environment {
-                    w.element("rsp:Variable", [("Name", variable.name)], text: variable.value)
-                }
-                w.close("rsp:Environment")
-            }
-            if let directory = options.workingDirectory {
-                w.element("rsp:WorkingDirectory", text: directory)
-            }
-            w.element("rsp:IdleTimeOut", text: WSManDuration.formatMilliseconds(seconds: idleTimeoutSeconds))
-            w.element("rsp:InputStreams", text: options.inputStreams)
-            w.element("rsp:OutputStreams", text: options.outputStreams)
-            w.element("rsp:ShellRunTime", text: "P0DT0H0M0S")
-            w.element("rsp:ShellInactivity", text: "P0DT0H0M0S")
-            w.close("rsp:Shell")
+            writeShell(&w, shellID: shellID, owner: owner, clientIP: clientIP, idleTimeoutSeconds: idleTimeoutSeconds,
+                       options: options, resourceURI: resourceURI, declareNamespace: true)
         }
+    }
+
+    /// The answer to a WS-Transfer Get of a shell (`winrm get windows/shell/cmd?ShellId=…`):
+    /// the shell's properties. Clients use it as a keep-alive that touches the shell.
+    public static func getShellResponse(relatesTo: String, shellID: String, owner: String, clientIP: String,
+                                        idleTimeoutSeconds: Double = 7200, options: ShellOptions = ShellOptions(),
+                                        resourceURI: String = WSManURI.cmdShell) -> String {
+        response(action: WSManAction.getResponse, relatesTo: relatesTo, declaring: [.s, .a, .w, .rsp, .p],
+                 capacity: 900) { w in
+            writeShell(&w, shellID: shellID, owner: owner, clientIP: clientIP, idleTimeoutSeconds: idleTimeoutSeconds,
+                       options: options, resourceURI: resourceURI, declareNamespace: false)
+        }
+    }
+
+    /// `rsp:Shell` with the properties Windows reports for a shell (Create and Get answers).
+    static func writeShell(_ w: inout XMLWriter, shellID: String, owner: String, clientIP: String,
+                           idleTimeoutSeconds: Double, options: ShellOptions, resourceURI: String,
+                           declareNamespace: Bool) {
+        w.open("rsp:Shell", declareNamespace ? [("xmlns:rsp", WSManNamespace.shell)] : [])
+        w.element("rsp:ShellId", text: shellID)
+        w.element("rsp:ResourceUri", text: resourceURI)
+        w.element("rsp:Owner", text: owner)
+        w.element("rsp:ClientIP", text: clientIP)
+        if !options.environment.isEmpty {
+            w.open("rsp:Environment")
+            for variable in options.environment {
+                w.element("rsp:Variable", [("Name", variable.name)], text: variable.value)
+            }
+            w.close("rsp:Environment")
+        }
+        if let directory = options.workingDirectory {
+            w.element("rsp:WorkingDirectory", text: directory)
+        }
+        w.element("rsp:IdleTimeOut", text: WSManDuration.formatMilliseconds(seconds: idleTimeoutSeconds))
+        w.element("rsp:InputStreams", text: options.inputStreams)
+        w.element("rsp:OutputStreams", text: options.outputStreams)
+        w.element("rsp:ShellRunTime", text: "P0DT0H0M0S")
+        w.element("rsp:ShellInactivity", text: "P0DT0H0M0S")
+        w.close("rsp:Shell")
     }
 
     // MARK: Command

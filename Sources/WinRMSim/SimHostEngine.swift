@@ -1,4 +1,5 @@
 import Foundation
+import WSMan
 import NIOCore
 
 /// A WinRS request after SOAP parsing, in the simulator's own terms (built from `WinRSServer.parseRequest`).
@@ -60,6 +61,8 @@ enum SimHostOutcome {
     }
 
     case created(shellID: String, owner: String, clientIP: String, idleTimeoutSeconds: Double, workingDirectory: String?)
+    /// A WS-Transfer Get of a shell: its properties (the shell's idle timer was reset).
+    case shellProperties(shellID: String, owner: String, clientIP: String, idleTimeoutSeconds: Double)
     case commandStarted(commandID: String)
     case sent
     case received(commandID: String, streams: [(SimOutputStream, Data)], state: CommandState)
@@ -173,7 +176,7 @@ final class SimHostEngine: @unchecked Sendable {
             return .created(shellID: id, owner: owner, clientIP: clientIP, idleTimeoutSeconds: shell.idleTimeout,
                             workingDirectory: workingDirectory)
         }
-        if case .other(let action) = request.operation {
+        if case .other(let action) = request.operation, action != WSManAction.get {
             return .fault(.actionNotSupported(action: action))
         }
         guard let shellID = request.shellID else { return .fault(.missingShellID) }
@@ -184,7 +187,11 @@ final class SimHostEngine: @unchecked Sendable {
         shell.lastActivity = now
 
         switch request.operation {
-        case .create, .other:
+        case .other:
+            // Get (the only one let through above): a keep-alive read of the shell.
+            return .shellProperties(shellID: shell.id, owner: shell.owner, clientIP: shell.clientIP,
+                                    idleTimeoutSeconds: shell.idleTimeout)
+        case .create:
             fatalError("handled above")
 
         case .command(let command, let arguments):

@@ -54,6 +54,9 @@ enum SimWinRSCodec {
                                                      owner: owner, clientIP: clientIP, idleTimeoutSeconds: idle,
                                                      options: options,
                                                      resourceURI: request.resourceURI ?? WSManURI.cmdShell))
+        case .shellProperties(let shellID, let owner, let clientIP, let idle):
+            return (200, WinRSServer.getShellResponse(relatesTo: relatesTo, shellID: shellID, owner: owner, clientIP: clientIP,
+                                                      idleTimeoutSeconds: idle, resourceURI: request.resourceURI ?? WSManURI.cmdShell))
         case .commandStarted(let commandID):
             return (200, WinRSServer.commandResponse(relatesTo: relatesTo, commandID: commandID))
         case .sent:

@@ -13,8 +13,19 @@ extension WinRMConnection {
                 try await authenticateConnection()
             }
             let (headers, body) = try outgoing(soap)
+            let idleBefore = lastResponseAt.map { Date().timeIntervalSince($0) } ?? 0
             let response = try await send(body, headers: headers, resendable: idempotent)
+            lastResponseAt = Date()
             let connectionChanged = response.newConnections > 0
+            if connectionChanged && idleBefore >= Self.idleCloseExpected && !reauthenticated
+                && (response.status == 401 || response.status >= 400) {
+                // The kept connection sat idle and was closed, as hosts do with idle connections.
+                record(.reconnectedAfterIdle(detail: "idle \(Int(idleBefore)) s, new connection on local port \(response.localPort)"))
+                sealing = nil
+                authenticatedPort = nil
+                reauthenticated = true
+                continue
+            }
             if response.status == 401 || (connectionChanged && response.status >= 400) {
                 // The host no longer knows our context: the TCP connection changed under us
                 // (a proxy without affinity, an idle close) or the host dropped it.

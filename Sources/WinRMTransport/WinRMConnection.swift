@@ -75,6 +75,10 @@ public final class WinRMConnection: @unchecked Sendable {
     /// Requests sent, handshake legs included (tests and benchmarks count round trips).
     public private(set) var roundTrips = 0
     public private(set) var lastRoundTrip: TimeInterval = 0
+    /// When the last response arrived: a kept connection idle longer than `idleCloseExpected`
+    /// may well have been closed by the host (HTTP.sys closes idle connections after ~2 minutes).
+    var lastResponseAt: Date?
+    static let idleCloseExpected: TimeInterval = 30
 
     public init(config: WinRMConnectionConfig, loop: CurlEventLoop = .shared) {
         self.config = config

@@ -39,4 +39,7 @@ public enum ConnectionEvent: Sendable, Equatable {
     case authenticated(mechanism: String, localPort: Int)
     /// The TCP connection changed under an authenticated context.
     case affinityLost(detail: String)
+    /// A connection that had been idle was closed by the host or a middlebox (not an affinity
+    /// problem: idle connections are closed everywhere); a new one was authenticated.
+    case reconnectedAfterIdle(detail: String)
 }

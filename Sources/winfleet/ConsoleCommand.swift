@@ -54,11 +54,13 @@ struct ConsoleCommand: AsyncParsableCommand {
         let app = ConsoleApp(engine: bridge, theme: ThemeChoice(argument: theme), environment: environment)
         // One authenticated, persistent session per host from the start: health shows at once.
         Task.detached { await engine.connectAll() }
+        let keepAlive = engine.keepSessionsAlive()
         do {
             try await Self.runOffTheCooperativePool { try app.run() }
         } catch {
             diagnose("winfleet: console: \(error)")
         }
+        keepAlive.cancel()
         await engine.closeAll()
         store?.close()
     }
