@@ -60,14 +60,14 @@ let package = Package(
         .testTarget(name: "WinRMTransportTests", dependencies: ["WinRMTransport", "WinRMSim", "WSMan", "TestSupport"]),
         .testTarget(name: "InventoryTests", dependencies: ["Inventory"]),
         .testTarget(name: "FleetTests", dependencies: ["Fleet", "WinRMSim", "TestSupport"]),
-        .testTarget(name: "WinRMKerberosTests", dependencies: ["WinRMKerberos"]),
+        .testTarget(name: "WinRMKerberosTests", dependencies: ["WinRMKerberos", "TestSupport"]),
         .testTarget(name: "FleetStoreTests", dependencies: ["FleetStore"]),
         .testTarget(name: "ConsoleTests", dependencies: ["Console"], exclude: ["Golden"]),
         .testTarget(name: "ConsoleTmuxTests"),
         .testTarget(name: "WinRMSimTests", dependencies: ["WinRMSim", "WSMan", "WinRMAuth"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Fleet", "WinRMSim"]),
         .testTarget(name: "ProxyTests", dependencies: ["Fleet", "WinRMSim", "Inventory", "WinRMTransport"]),
-        .testTarget(name: "KerberosEndToEndTests", dependencies: ["Fleet", "WinRMSim", "WinRMKerberos", "WinRMTransport", "Inventory"]),
+        .testTarget(name: "KerberosEndToEndTests", dependencies: ["Fleet", "WinRMSim", "WinRMKerberos", "WinRMTransport", "Inventory", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

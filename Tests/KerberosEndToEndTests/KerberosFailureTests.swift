@@ -2,6 +2,7 @@ import Foundation
 import Inventory
 import WinRMSim
 import WinRMTransport
+import TestSupport
 import XCTest
 @testable import Fleet
 
@@ -10,20 +11,20 @@ import XCTest
 /// simulated host, which runs on the real clock and refuses them with KRB_AP_ERR_SKEW — the error
 /// token on the 401 tells the client why. Address: 127.1.120.1, .11.
 final class KerberosClockSkewEndToEndTests: XCTestCase {
-    private static var realm: TestRealm?
+    private static var realm: TestKDC?
     private static var startError: Error?
 
     override class func setUp() {
         super.setUp()
         do {
-            realm = try TestRealm.start(realm: "SKEW.WINFLEET.TEST", hosts: simHostNames(1), timeOffset: -7200)
+            realm = try TestKDC.start(realm: "SKEW.WINFLEET.TEST", hosts: simHostNames(1), timeOffset: -7200)
         } catch {
             startError = error
         }
     }
 
     override class func tearDown() {
-        realm?.stop()
+        try? realm?.stop()
         realm = nil
         super.tearDown()
     }
@@ -53,13 +54,13 @@ final class KerberosClockSkewEndToEndTests: XCTestCase {
 
 /// A realm whose KDC is down (started, then killed). Address: 127.1.121.1, .11.
 final class KerberosKDCDownEndToEndTests: XCTestCase {
-    private static var realm: TestRealm?
+    private static var realm: TestKDC?
     private static var startError: Error?
 
     override class func setUp() {
         super.setUp()
         do {
-            let realm = try TestRealm.start(realm: "DOWN.WINFLEET.TEST", hosts: simHostNames(1))
+            let realm = try TestKDC.start(realm: "DOWN.WINFLEET.TEST", hosts: simHostNames(1))
             try realm.stopKDCOnly()
             self.realm = realm
         } catch {
@@ -68,7 +69,7 @@ final class KerberosKDCDownEndToEndTests: XCTestCase {
     }
 
     override class func tearDown() {
-        realm?.stop()
+        try? realm?.stop()
         realm = nil
         super.tearDown()
     }

@@ -3,6 +3,7 @@ import Inventory
 import WSMan
 import WinRMSim
 import WinRMTransport
+import TestSupport
 import XCTest
 @testable import Fleet
 
@@ -19,7 +20,7 @@ final class KerberosSimFleet {
     /// - Parameters:
     ///   - password: what the inventory credential's password variable holds (default: the realm's).
     ///   - editInventory: changes to the written inventory JSON before it is loaded.
-    init(realm: TestRealm, first: String, hosts: Int, auth: SimAuth, password: String? = nil,
+    init(realm: TestKDC, first: String, hosts: Int, auth: SimAuth, password: String? = nil,
          configure: (inout SimulatorConfig) -> Void = { _ in },
          editInventory: ((inout [String: Any]) -> Void)? = nil) throws {
         var config = SimulatorConfig(hostCount: hosts, firstAddress: first, auth: auth)

@@ -3,6 +3,7 @@ import Inventory
 import WinRMKerberos
 import WinRMSim
 import WinRMTransport
+import TestSupport
 import XCTest
 @testable import Fleet
 
@@ -13,21 +14,21 @@ import XCTest
 /// Addresses: 127.1.110.1-20, 127.1.111.1-3, 127.1.112.1-5, 127.1.113.1-3/.11/.21, 127.1.114.1-2/.11,
 /// 127.1.115.1, 127.1.116.1/.11, 127.1.117.1-2, 127.1.118.1/.11/.21, 127.1.119.1/.11, 127.1.124.1-2.
 final class KerberosFleetTests: XCTestCase {
-    private static var realm: TestRealm?
+    private static var realm: TestKDC?
     private static var startError: Error?
     private var scratch: URL!
 
     override class func setUp() {
         super.setUp()
         do {
-            realm = try TestRealm.start(realm: "WINFLEET.TEST", hosts: simHostNames(20))
+            realm = try TestKDC.start(realm: "WINFLEET.TEST", hosts: simHostNames(20))
         } catch {
             startError = error
         }
     }
 
     override class func tearDown() {
-        realm?.stop()
+        try? realm?.stop()
         realm = nil
         super.tearDown()
     }
@@ -44,7 +45,7 @@ final class KerberosFleetTests: XCTestCase {
         if let scratch { try? FileManager.default.removeItem(at: scratch) }
     }
 
-    private var realm: TestRealm { Self.realm! }
+    private var realm: TestKDC { Self.realm! }
 
     // MARK: password → ticket → sealed commands
 

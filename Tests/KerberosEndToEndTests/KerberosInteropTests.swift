@@ -1,6 +1,7 @@
 import Foundation
 import Inventory
 import WinRMSim
+import TestSupport
 import XCTest
 @testable import Fleet
 
@@ -8,21 +9,21 @@ import XCTest
 /// wire, and the `winfleet` executable (`winfleet sim --auth kerberos --keytab`, then `winfleet run`).
 /// Addresses: 127.1.122.1-2, 127.1.123.1-3.
 final class KerberosInteropTests: XCTestCase {
-    private static var realm: TestRealm?
+    private static var realm: TestKDC?
     private static var startError: Error?
     private var scratch: URL!
 
     override class func setUp() {
         super.setUp()
         do {
-            realm = try TestRealm.start(realm: "INTEROP.WINFLEET.TEST", hosts: simHostNames(3))
+            realm = try TestKDC.start(realm: "INTEROP.WINFLEET.TEST", hosts: simHostNames(3))
         } catch {
             startError = error
         }
     }
 
     override class func tearDown() {
-        realm?.stop()
+        try? realm?.stop()
         realm = nil
         super.tearDown()
     }
@@ -38,7 +39,7 @@ final class KerberosInteropTests: XCTestCase {
         if let scratch { try? FileManager.default.removeItem(at: scratch) }
     }
 
-    private var realm: TestRealm { Self.realm! }
+    private var realm: TestKDC { Self.realm! }
 
     // MARK: pypsrp
 
@@ -53,7 +54,7 @@ final class KerberosInteropTests: XCTestCase {
             let host = try XCTUnwrap(sim.fleet.hosts.first)
             let script = scratch.appendingPathComponent("pypsrp_kerberos.py")
             try Self.pypsrpScript.write(to: script, atomically: true, encoding: .utf8)
-            let output = try TestRealm.run(python, [script.path, host.address, "win0001.interop.winfleet.test"],
+            let output = try TestKDC.run(python, [script.path, host.address, "win0001.interop.winfleet.test"],
                                            environment: ["KRB5_CONFIG": realm.krb5Config,
                                                          "KRB5CCNAME": "FILE:" + scratch.appendingPathComponent("py-ccache").path,
                                                          "PEER_USER": realm.user, "PEER_PASSWORD": realm.password])
@@ -87,11 +88,11 @@ final class KerberosInteropTests: XCTestCase {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
         let candidates = path.split(separator: ":").map { "\($0)/python3" } + ["/usr/local/bin/python3", "/usr/bin/python3"]
         guard let python = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            throw TestRealm.Failure(description: "python3 not found")
+            throw TestKDC.Failure(description: "python3 not found")
         }
-        let check = try TestRealm.run(python, ["-c", "import pypsrp, spnego, gssapi, krb5"], environment: [:])
+        let check = try TestKDC.run(python, ["-c", "import pypsrp, spnego, gssapi, krb5"], environment: [:])
         guard check.status == 0 else {
-            throw TestRealm.Failure(description: "pypsrp with Kerberos support is missing: pip install pypsrp \"pyspnego[kerberos]\" (scripts/setup) — \(check.stderr)")
+            throw TestKDC.Failure(description: "pypsrp with Kerberos support is missing: pip install pypsrp \"pyspnego[kerberos]\" (scripts/setup) — \(check.stderr)")
         }
         return python
     }
@@ -99,9 +100,9 @@ final class KerberosInteropTests: XCTestCase {
     // MARK: the winfleet executable
 
     func testWinfleetSimAndRunWithKerberos() throws {
-        let executable = TestRealm.repositoryRoot.appendingPathComponent(".build/debug/winfleet").path
+        let executable = TestKDC.repositoryRoot.appendingPathComponent(".build/debug/winfleet").path
         guard FileManager.default.isExecutableFile(atPath: executable) else {
-            throw TestRealm.Failure(description: "\(executable) is missing: run swift build first")
+            throw TestKDC.Failure(description: "\(executable) is missing: run swift build first")
         }
         let inventory = scratch.appendingPathComponent("fleet.json").path
         var environment = ProcessInfo.processInfo.environment
@@ -134,7 +135,7 @@ final class KerberosInteropTests: XCTestCase {
         XCTAssertTrue(written.contains("\"auth\": \"kerberos\""), written)
         XCTAssertTrue(written.contains("\"spn\": \"HTTP/win0001.interop.winfleet.test\""), written)
 
-        let run = try TestRealm.run(executable, ["run", "--inventory", inventory, "--format", "jsonl", "--", "hostname"],
+        let run = try TestKDC.run(executable, ["run", "--inventory", inventory, "--format", "jsonl", "--", "hostname"],
                                     environment: environment)
         XCTAssertEqual(run.status, 0, "winfleet run: \(run.stderr) \(run.stdout)")
         let lines = run.stdout.split(separator: "\n").compactMap {
@@ -148,7 +149,7 @@ final class KerberosInteropTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.appendingPathComponent("cli-ccache").path),
                        "the CLI's password tickets stayed in memory")
 
-        let wrong = try TestRealm.run(executable, ["run", "--inventory", inventory, "--format", "jsonl", "--target", "WIN0001",
+        let wrong = try TestKDC.run(executable, ["run", "--inventory", inventory, "--format", "jsonl", "--target", "WIN0001",
                                                    "--", "hostname"],
                                       environment: environment.merging(["WINFLEET_DEMO_PASSWORD": "Wrong-Pass-1"]) { $1 })
         XCTAssertNotEqual(wrong.status, 0)

@@ -1,45 +1,65 @@
 import Foundation
 import XCTest
 
-/// A real MIT KDC for one test class, started and stopped through scripts/test-kdc in a
-/// temporary directory. Missing KDC tools make `start` throw, which fails the test: the
-/// Kerberos suite never skips silently.
-final class TestKDC {
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
+/// A real MIT KDC for one test class (shared by the Kerberos test targets), started and
+/// stopped through scripts/test-kdc in a temporary directory. Missing KDC tools make `start`
+/// throw, which fails the test: the Kerberos suites never skip silently.
+public final class TestKDC {
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+        public init(description: String) { self.description = description }
     }
 
-    let directory: URL
-    let realm: String
-    let domain: String
-    let port: Int
-    let user: String
-    let password: String
-    let keytab: String
-    let krb5Config: String
+    public let directory: URL
+    public let realm: String
+    public let domain: String
+    public let port: Int
+    public let user: String
+    public let password: String
+    /// Every host's HTTP/ key (DIR/http.keytab).
+    public let keytab: String
+    public let krb5Config: String
     private var running = true
 
-    static let defaultPassword = "Operator-Pass-1"
+    public static let defaultPassword = "Operator-Pass-1"
+    public static var password: String { defaultPassword }
 
     /// The repository root, found from this file even when the test directory is reached
     /// through the dev package's symlink.
-    static var repositoryRoot: URL {
+    public static var repositoryRoot: URL {
         URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
             .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
-    static var script: URL { repositoryRoot.appendingPathComponent("scripts/test-kdc") }
+    public static var script: URL { repositoryRoot.appendingPathComponent("scripts/test-kdc") }
 
-    static func start(realm: String = "WINFLEET.TEST", hosts: [String], rc4Hosts: [String] = [],
-                      timeOffset: Int? = nil) throws -> TestKDC {
+    /// `hosts`: host names (WIN0001 → HTTP/win0001.<realm lower-cased>@REALM).
+    /// A start that fails is tried again (twice) on a new random port: on a busy machine the port
+    /// test-kdc picked can be taken between its check and the KDC's bind. Missing tools fail every time.
+    public static func start(realm: String = "WINFLEET.TEST", hosts: [String], rc4Hosts: [String] = [],
+                             timeOffset: Int? = nil) throws -> TestKDC {
+        var lastError: Error?
+        for _ in 0 ..< 3 {
+            do {
+                return try startOnce(realm: realm, hosts: hosts, rc4Hosts: rc4Hosts, timeOffset: timeOffset)
+            } catch {
+                lastError = error
+            }
+        }
+        throw lastError!
+    }
+
+    private static func startOnce(realm: String, hosts: [String], rc4Hosts: [String], timeOffset: Int?) throws -> TestKDC {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("winfleet-kdc-\(UUID().uuidString.prefix(8))")
-        var arguments = ["start", directory.path, "--realm", realm, "--hosts", hosts.joined(separator: " ")]
+        var arguments = ["start", directory.path, "--realm", realm,
+                         "--hosts", hosts.map { $0.lowercased() }.joined(separator: " ")]
         if !rc4Hosts.isEmpty { arguments += ["--rc4-hosts", rc4Hosts.joined(separator: " ")] }
         if let timeOffset { arguments += ["--time-offset", String(timeOffset)] }
         let output = try run(script.path, arguments, environment: ["TEST_KDC_PASSWORD": defaultPassword])
         guard output.status == 0 else {
-            throw Failure(description: "scripts/test-kdc start failed (\(output.status)): \(output.stderr)")
+            _ = try? run(script.path, ["stop", directory.path], environment: [:])
+            throw Failure(description: "scripts/test-kdc start failed (\(output.status)): \(output.stderr) — install the MIT KDC with scripts/setup")
         }
         var exports: [String: String] = [:]
         for line in output.stdout.split(separator: "\n") where line.hasPrefix("export ") {
@@ -72,12 +92,12 @@ final class TestKDC {
 
     /// Points this process's GSS calls at the realm. MIT reads KRB5_CONFIG whenever a GSS
     /// call creates its krb5 context, so this must happen before creating contexts.
-    func activate() {
+    public func activate() {
         setenv("KRB5_CONFIG", krb5Config, 1)
         unsetenv("KRB5CCNAME")
     }
 
-    func stop() throws {
+    public func stop() throws {
         guard running else { return }
         running = false
         let output = try Self.run(Self.script.path, ["stop", directory.path], environment: [:])
@@ -87,7 +107,7 @@ final class TestKDC {
     }
 
     /// Kills the KDC but keeps the realm's files (krb5.conf still points at the dead port).
-    func stopKDCOnly() throws {
+    public func stopKDCOnly() throws {
         let pidText = try String(contentsOf: directory.appendingPathComponent("kdc.pid"), encoding: .utf8)
         guard let pid = Int32(pidText.trimmingCharacters(in: .whitespacesAndNewlines)) else {
             throw Failure(description: "no KDC pid in \(directory.path)")
@@ -97,13 +117,13 @@ final class TestKDC {
         guard kill(pid, 0) != 0 else { throw Failure(description: "KDC \(pid) did not stop") }
     }
 
-    func fqdn(_ host: String) -> String { "\(host).\(domain)" }
-    func hostBasedName(_ host: String) -> String { "HTTP@\(fqdn(host))" }
-    func servicePrincipal(_ host: String) -> String { "HTTP/\(fqdn(host))@\(realm)" }
-    func hostKeytab(_ host: String) -> String { directory.appendingPathComponent("keytabs/\(host).keytab").path }
+    public func fqdn(_ host: String) -> String { "\(host).\(domain)" }
+    public func hostBasedName(_ host: String) -> String { "HTTP@\(fqdn(host))" }
+    public func servicePrincipal(_ host: String) -> String { "HTTP/\(fqdn(host))@\(realm)" }
+    public func hostKeytab(_ host: String) -> String { directory.appendingPathComponent("keytabs/\(host).keytab").path }
 
     /// Runs the real kinit with the password on stdin, into `cache`.
-    func kinit(cache: String, lifetime: String? = nil, password: String? = nil) throws {
+    public func kinit(cache: String, lifetime: String? = nil, password: String? = nil) throws {
         var arguments: [String] = []
         if let lifetime { arguments += ["-l", lifetime] }
         arguments.append(user)
@@ -113,7 +133,7 @@ final class TestKDC {
         guard output.status == 0 else { throw Failure(description: "kinit failed: \(output.stderr)") }
     }
 
-    static func tool(_ name: String) throws -> String {
+    public static func tool(_ name: String) throws -> String {
         for directory in ["/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin", "/bin", "/sbin"] {
             let path = "\(directory)/\(name)"
             if FileManager.default.isExecutableFile(atPath: path) { return path }
@@ -121,9 +141,9 @@ final class TestKDC {
         throw Failure(description: "\(name) not found: install krb5-user (scripts/setup)")
     }
 
-    struct Output { var status: Int32; var stdout: String; var stderr: String }
+    public struct Output { public var status: Int32; public var stdout: String; public var stderr: String }
 
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String],
+    public static func run(_ executable: String, _ arguments: [String], environment: [String: String],
                     stdin: String? = nil) throws -> Output {
         guard FileManager.default.isExecutableFile(atPath: executable) else {
             throw Failure(description: "\(executable) is missing or not executable")
@@ -142,11 +162,23 @@ final class TestKDC {
         try process.run()
         if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
         try input.fileHandleForWriting.close()
-        let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
-        let stderrData = err.fileHandleForReading.readDataToEndOfFile()
+        // Both pipes drained concurrently: a chatty child must not block on a full stderr pipe.
+        final class Box: @unchecked Sendable { var data = Data() }
+        let errBox = Box()
+        let errDone = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            errBox.data = err.fileHandleForReading.readDataToEndOfFile()
+            errDone.signal()
+        }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        errDone.wait()
         process.waitUntilExit()
-        return Output(status: process.terminationStatus,
-                      stdout: String(decoding: stdoutData, as: UTF8.self),
-                      stderr: String(decoding: stderrData, as: UTF8.self))
+        return Output(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                      stderr: String(decoding: errBox.data, as: UTF8.self))
     }
+}
+
+/// "WIN0001" … "WIN00nn", the simulator's host names.
+public func simHostNames(_ count: Int) -> [String] {
+    (1 ... count).map { String(format: "WIN%04d", $0) }
 }
