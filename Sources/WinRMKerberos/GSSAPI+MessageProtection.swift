@@ -130,3 +130,24 @@ extension GSSAPI {
             && bytes[index + 4] == 0x10 && bytes[index + 5] == 0x00  // SEAL_ALG RC4
     }
 }
+
+extension GSSAPI.SecurityContext {
+    /// `wrapForWinRM` with GSS failures turned into `KerberosError` (both context classes use it).
+    func wrapMessage(_ plaintext: Data) throws -> (header: Data, payload: Data) {
+        do {
+            let wrapped = try wrapForWinRM(plaintext)
+            return (wrapped.header, wrapped.payload)
+        } catch let failure as GSSAPI.Failure {
+            throw KerberosError(failure, phase: .protectingMessage)
+        }
+    }
+
+    /// `unwrapForWinRM` with GSS failures turned into `KerberosError`.
+    func unwrapMessage(header: Data, payload: Data) throws -> Data {
+        do {
+            return try unwrapForWinRM(header: header, payload: payload)
+        } catch let failure as GSSAPI.Failure {
+            throw KerberosError(failure, phase: .protectingMessage)
+        }
+    }
+}

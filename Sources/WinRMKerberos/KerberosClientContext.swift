@@ -114,12 +114,7 @@ public final class KerberosClientContext: @unchecked Sendable {
     public func wrap(_ plaintext: Data) throws -> (header: Data, payload: Data) {
         lock.lock(); defer { lock.unlock() }
         try requireComplete()
-        do {
-            let wrapped = try context.wrapForWinRM(plaintext)
-            return (wrapped.header, wrapped.payload)
-        } catch let failure as GSSAPI.Failure {
-            throw KerberosError(failure, phase: .protectingMessage)
-        }
+        return try context.wrapMessage(plaintext)
     }
 
     /// Decrypts and verifies one message from the server; a tampered, replayed or
@@ -127,11 +122,7 @@ public final class KerberosClientContext: @unchecked Sendable {
     public func unwrap(header: Data, payload: Data) throws -> Data {
         lock.lock(); defer { lock.unlock() }
         try requireComplete()
-        do {
-            return try context.unwrapForWinRM(header: header, payload: payload)
-        } catch let failure as GSSAPI.Failure {
-            throw KerberosError(failure, phase: .protectingMessage)
-        }
+        return try context.unwrapMessage(header: header, payload: payload)
     }
 
     private func requireComplete() throws {

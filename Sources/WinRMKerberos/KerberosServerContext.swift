@@ -95,23 +95,14 @@ public final class KerberosServerContext: @unchecked Sendable {
     public func wrap(_ plaintext: Data) throws -> (header: Data, payload: Data) {
         lock.lock(); defer { lock.unlock() }
         try requireComplete()
-        do {
-            let wrapped = try context.wrapForWinRM(plaintext)
-            return (wrapped.header, wrapped.payload)
-        } catch let failure as GSSAPI.Failure {
-            throw KerberosError(failure, phase: .protectingMessage)
-        }
+        return try context.wrapMessage(plaintext)
     }
 
     /// Decrypts and verifies one request message; tampering or replay throws `.integrity`.
     public func unwrap(header: Data, payload: Data) throws -> Data {
         lock.lock(); defer { lock.unlock() }
         try requireComplete()
-        do {
-            return try context.unwrapForWinRM(header: header, payload: payload)
-        } catch let failure as GSSAPI.Failure {
-            throw KerberosError(failure, phase: .protectingMessage)
-        }
+        return try context.unwrapMessage(header: header, payload: payload)
     }
 
     private func requireComplete() throws {
