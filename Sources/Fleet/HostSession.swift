@@ -183,8 +183,6 @@ public final class HostSession: @unchecked Sendable {
             }
             if let deadline, deadline.timeIntervalSinceNow <= 0 {
                 await interrupt(commandID: commandID)
-                let seconds = Int((deadline.timeIntervalSince(Date()) * -1).rounded())
-                _ = seconds
                 var actions = transition(.cancelled)
                 actions = actions.map { action in
                     if case .finish = action {

@@ -67,9 +67,9 @@ extension WinRMConnection {
         if config.isHTTPS, config.certificateFingerprintSHA256 != nil {
             try await probeCertificate()
         }
-        // Leg 1: NEGOTIATE. The answer also carries the server certificate for channel binding.
-        let probeContext = NTLMClientContext(credential: credential)
-        let negotiate = probeContext.negotiateMessage()
+        // Leg 1: NEGOTIATE. Its bytes do not depend on channel bindings, which only this leg's
+        // answer (the server certificate) lets us compute; the real context is made after it.
+        let negotiate = NTLMClientContext(credential: credential).negotiateMessage()
         let first = try await send(Data(), headers: Self.authorizationHeaders(negotiate))
         let handshakePort = first.localPort
         if let pem = first.certificatesPEM.first, let der = PEM.decode(pem) {
@@ -98,12 +98,12 @@ extension WinRMConnection {
         }
         // The client context is made now, with the channel binding of the certificate we saw.
         let bindings = config.isHTTPS ? certificateDER.map { ChannelBindings.tlsServerEndPoint(certificateDER: $0) } : nil
-        let context = NTLMClientContext(credential: credential, channelBindings: bindings,
-                                        servicePrincipalName: "HTTP/\(config.endpoint.host ?? "")")
-        _ = context.negotiateMessage()
-        // The MIC covers the NEGOTIATE actually sent, so the context that answers must be the one
-        // whose NEGOTIATE went out.
-        let authenticateContext = negotiate == context.negotiateMessage() ? context : probeContext
+        let authenticateContext = NTLMClientContext(credential: credential, channelBindings: bindings,
+                                                    servicePrincipalName: "HTTP/\(config.endpoint.host ?? "")")
+        // The MIC covers the NEGOTIATE that went out: this context must produce the same bytes.
+        guard authenticateContext.negotiateMessage() == negotiate else {
+            throw WinRMError(.protocol, "NTLM NEGOTIATE changed between contexts; cannot compute a valid MIC")
+        }
         let authenticateMessage: Data
         do {
             authenticateMessage = try authenticateContext.authenticateMessage(challenge: challenge)
