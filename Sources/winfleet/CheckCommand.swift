@@ -44,6 +44,7 @@ struct CheckCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        CoreDumps.disable()
         let (inventory, hosts) = try inventoryOptions.load()
         let checker = RouteChecker(inventory: inventory, hosts: hosts,
                                    options: RouteCheckOptions(commandCount: commands, concurrency: throttle,

@@ -22,6 +22,7 @@ struct ConsoleCommand: AsyncParsableCommand {
     @OptionGroup var storeOptions: StoreOptions
 
     func run() async throws {
+        CoreDumps.disable()
         var environment = ProcessInfo.processInfo.environment
         var demo: DemoFleet?
         let path: String

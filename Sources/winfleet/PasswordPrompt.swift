@@ -34,3 +34,11 @@ enum PasswordPrompt {
         _ = text.withCString { Glibc.write(fd, $0, strlen($0)) }
     }
 }
+
+/// Passwords live in this process's memory while it runs; a core file would carry them to disk.
+enum CoreDumps {
+    static func disable() {
+        var none = rlimit(rlim_cur: 0, rlim_max: 0)
+        setrlimit(Int32(RLIMIT_CORE.rawValue), &none)
+    }
+}

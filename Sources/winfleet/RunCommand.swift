@@ -47,6 +47,7 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        CoreDumps.disable()
         let (inventory, hosts) = try inventoryOptions.load()
         var planner = HostPlanner(inventory: inventory)
         if isatty(STDIN_FILENO) == 1 { planner.askPassword = PasswordPrompt.ask }

@@ -36,8 +36,8 @@ struct SimCommand: ParsableCommand {
     @Option(name: .long, help: "The account the hosts accept (DOMAIN\\name).")
     var user: String = SimulatorConfig.demoUser.user
 
-    @Option(name: .long, help: "Its password (default: $WINFLEET_SIM_PASSWORD or the demo password).")
-    var password: String?
+    @Option(name: .long, help: "A file holding its password (default: $WINFLEET_SIM_PASSWORD, else the demo password). Passwords never go on the command line.")
+    var passwordFile: String?
 
     @Option(name: .long, help: "First loopback address.")
     var firstAddress: String = "127.1.0.1"
@@ -98,7 +98,17 @@ struct SimCommand: ParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         var config = SimulatorConfig(hostCount: hosts, firstAddress: firstAddress, port: port, https: https,
                                      auth: SimAuth(rawValue: auth)!)
-        config.users = [SimUser(user: user, password: password ?? environment["WINFLEET_SIM_PASSWORD"] ?? SimulatorConfig.demoUser.password)]
+        let password: String
+        if let passwordFile {
+            guard let text = try? String(contentsOfFile: passwordFile, encoding: .utf8) else {
+                diagnose("winfleet sim: cannot read --password-file \(passwordFile): check the path and permissions")
+                throw ExitCode(64)
+            }
+            password = text.hasSuffix("\n") ? String(text.dropLast()) : text
+        } else {
+            password = environment["WINFLEET_SIM_PASSWORD"] ?? SimulatorConfig.demoUser.password
+        }
+        config.users = [SimUser(user: user, password: password)]
         config.allowUnencrypted = allowUnencrypted
         config.latencyMilliseconds = latencyMs
         config.dropAfterAuth = dropAfterAuth

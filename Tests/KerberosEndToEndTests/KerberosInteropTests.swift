@@ -112,12 +112,13 @@ final class KerberosInteropTests: XCTestCase {
         environment["KRB5CCNAME"] = "FILE:" + scratch.appendingPathComponent("cli-ccache").path
         environment["XDG_STATE_HOME"] = scratch.appendingPathComponent("state").path
         environment["WINFLEET_DEMO_PASSWORD"] = realm.password
+        environment["WINFLEET_SIM_PASSWORD"] = realm.password
 
         let sim = Process()
         sim.executableURL = URL(fileURLWithPath: executable)
         sim.arguments = ["sim", "--hosts", "3", "--first-address", "127.1.123.1", "--auth", "kerberos",
                          "--keytab", realm.keytab, "--realm", realm.realm, "--user", "INTEROP\\operator",
-                         "--password", realm.password, "--inventory-out", inventory]
+                         "--inventory-out", inventory]
         sim.environment = environment
         let simOut = Pipe(), simErr = Pipe()
         sim.standardOutput = simOut
