@@ -127,8 +127,8 @@ public final class HostSession: @unchecked Sendable {
         var pending = transition(.jobStarted)
         while !pending.isEmpty {
             let action = pending.removeFirst()
-            if lock.withLock({ cancelRequested }), commandID == nil, action != .finish(nil) {
-                // Nothing runs on the host yet: stop here.
+            if lock.withLock({ cancelRequested }), commandID == nil, Self.reachesTheHost(action) {
+                // Nothing runs on the host yet: stop here instead of (re)connecting.
                 pending = transition(.cancelled)
                 continue
             }
@@ -256,6 +256,14 @@ public final class HostSession: @unchecked Sendable {
 
     private func emit(_ kind: SessionEventKind, _ detail: String) {
         onEvent?(SessionEvent(host: plan.host.name, route: plan.route.routeName, at: Date(), kind: kind, detail: detail))
+    }
+
+    /// Actions that would send something (or wait to): a cancelled job skips them.
+    static func reachesTheHost(_ action: HostSessionMachine.Action) -> Bool {
+        switch action {
+        case .openShell, .startCommand, .receive, .wait, .closeShell: return true
+        case .dropConnection, .finish, .note: return false
+        }
     }
 
     static func winRMError(_ error: Error) -> WinRMError {

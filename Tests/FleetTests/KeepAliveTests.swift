@@ -70,3 +70,26 @@ final class NTLMIntegrityTests: XCTestCase {
         XCTAssertGreaterThan(fleet.counters.sealedResponsesCorrupted, 0)
     }
 }
+
+/// Cancelling a host while its session is still connecting ends the job at once (nothing ran on
+/// the host) instead of reconnecting. Address slice: 127.1.60.21.
+final class CancelWhileConnectingTests: XCTestCase {
+    func testCancelDuringTheHandshakeEndsTheJob() async throws {
+        var config = SimulatorConfig(hostCount: 1, firstAddress: "127.1.60.21", auth: .ntlm)
+        config.latencyMilliseconds = 1500
+        let fleet = try SimulatedFleetFixture(config)
+        defer { fleet.shutdown() }
+        let engine = FleetEngine(plans: fleet.plans)
+        let host = fleet.names[0]
+        let started = Date()
+        async let results = engine.run(RunRequest(spec: .commandLine(["hostname"]), target: "all", hosts: [host]))
+        try await Task.sleep(nanoseconds: 500_000_000)
+        engine.cancel(host: host)
+        let finished = await results
+        let result = try XCTUnwrap(finished.first)
+        await engine.closeAll()
+        XCTAssertEqual(result.status, .cancelled)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 5, "cancel must not wait for retries")
+        XCTAssertEqual(fleet.counters.commandsStarted, 0)
+    }
+}
