@@ -239,10 +239,9 @@ public final class SimulatedFleet: @unchecked Sendable {
             ("transport", json(config.https ? "https" : "http")),
             ("auth", json(config.auth.rawValue)),
         ]
-        if config.https, let caFile = caFile {
-            defaults.append(("tls", "{\"ca_file\":\(json(caFile))}"))
-        } else {
-            defaults.append(("tls", "{\"verify\":false}"))
+        if config.https {
+            // Without a CA file to point at, an https inventory can only skip verification.
+            defaults.append(("tls", caFile.map { "{\"ca_file\":\(json($0))}" } ?? "{\"verify\":false}"))
         }
         if !config.https && config.allowUnencrypted {
             defaults.append(("allow_unencrypted", "true"))
