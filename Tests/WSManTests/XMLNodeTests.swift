@@ -55,6 +55,66 @@ final class XMLNodeTests: XCTestCase {
         XCTAssertThrowsError(try XMLNode.parse("hello"))
     }
 
+    func testRefusesWhatSOAPForbidsOrAParserMustNotGuess() {
+        let cases: [(String, String)] = [
+            ("<!DOCTYPE a [<!ENTITY x \"y\">]><a>&x;</a>", "document type declarations"),
+            ("<a>&x;</a>", "undeclared entity &x;"),
+            ("<a>fish & chips</a>", "does not start a reference"),
+            ("<p:a/>", "prefix p is not declared"),
+            ("<a xmlns:p=\"urn:p\"><b q:n=\"1\"/></a>", "prefix q is not declared"),
+            ("<a n=\"1\" n=\"2\"/>", "appears twice"),
+            ("<a n=1/>", "not quoted"),
+            ("<a n=\"<\"/>", "unescaped '<'"),
+            ("<a>\u{01}</a>", "control character"),
+            ("<a>x]]>y</a>", "']]>'"),
+            ("<a>&#0;</a>", "invalid character reference"),
+            ("<a></b>", "does not match"),
+            ("<a/><?xml version=\"1.0\"?>", "only allowed at the very start"),
+            ("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a/>", "iso-8859-1 is not supported"),
+            ("<a><!-- open", "comment is not closed"),
+        ]
+        for (xml, expected) in cases {
+            XCTAssertThrowsError(try XMLNode.parse(xml), xml) { error in
+                XCTAssertTrue("\(error)".contains(expected), "\(xml): \(error)")
+            }
+        }
+        XCTAssertThrowsError(try XMLNode.parse(Data([0x3C, 0x61, 0x3E, 0xFF, 0x3C, 0x2F, 0x61, 0x3E])), "not UTF-8")
+        let deep = String(repeating: "<a>", count: 300) + String(repeating: "</a>", count: 300)
+        XCTAssertThrowsError(try XMLNode.parse(deep)) { XCTAssertTrue("\($0)".contains("deeper than 256")) }
+    }
+
+    func testErrorsSayWhereTheyAre() {
+        XCTAssertThrowsError(try XMLNode.parse("<a>\n  <b>\n  </c>\n</a>")) { error in
+            let parseError = error as? XMLParseError
+            XCTAssertEqual(parseError?.line, 3)
+            XCTAssertEqual(parseError?.column, 6)
+        }
+    }
+
+    func testLineEndsAttributesCommentsAndEncodings() throws {
+        let root = try XMLNode.parse("\u{FEFF}<?xml version=\"1.0\" encoding=\"utf-8\"?>\r\n<!-- c --><?pi x?>"
+            + "<a v=\"x\r\ny\tz\" w='&#13;&#9;'>one\r\ntwo\rthree<!-- inside --><![CDATA[c\r\nd]]></a>\r\n<!-- after -->")
+        XCTAssertEqual(root.text, "one\ntwo\nthreec\nd", "CR LF and lone CR become LF, in CDATA too")
+        XCTAssertEqual(root.attribute("v"), "x y z", "literal whitespace in attributes becomes spaces")
+        XCTAssertEqual(root.attribute("w"), "\r\t", "character references keep CR and TAB")
+
+        var utf16 = Data([0xFF, 0xFE])
+        for unit in "<?xml version=\"1.0\" encoding=\"utf-16\"?><r n=\"é\">€</r>".utf16 {
+            utf16.append(UInt8(unit & 0xFF))
+            utf16.append(UInt8(unit >> 8))
+        }
+        let fromUTF16 = try XMLNode.parse(utf16)
+        XCTAssertEqual(fromUTF16.text, "€")
+        XCTAssertEqual(fromUTF16.attribute("n"), "é")
+    }
+
+    func testAttributesKeepOrderAndXMLPrefix() throws {
+        let root = try XMLNode.parse("<a xmlns:p=\"urn:p\" p:Name=\"prefixed\" Name=\"plain\" xml:lang=\"en-US\"/>")
+        XCTAssertEqual(root.attributeList.map(\.qualifiedName), ["p:Name", "Name", "xml:lang"], "xmlns is not an attribute")
+        XCTAssertEqual(root.attribute("Name"), "plain", "the unprefixed attribute wins")
+        XCTAssertEqual(root.attributes["lang"], "en-US")
+    }
+
     func testWriterEscapingRoundTrips() throws {
         let nasty = "a&b<c>d\"e'f\r\ng\th ]]> _(){}[]*+-/\\?!@#$^|;:i,.`~0 é €"
         var w = XMLWriter()
