@@ -29,7 +29,7 @@ public struct WSManEndpointContext: Sendable, Equatable {
 
     /// A fresh `uuid:XXXXXXXX-…` session id (upper case, as pypsrp and Windows write them).
     public static func newSessionID() -> String {
-        "uuid:" + UUID().uuidString.uppercased()
+        "uuid:" + MessageIdentifier.next()
     }
 }
 
@@ -76,7 +76,7 @@ public struct WSManOption: Sendable, Equatable {
 public enum WSMan {
     /// A fresh `uuid:` message id, upper case.
     public static func newMessageID() -> String {
-        "uuid:" + UUID().uuidString.uppercased()
+        "uuid:" + MessageIdentifier.next()
     }
 
     /// Builds a request envelope with the full header Windows expects, in the order pypsrp sends

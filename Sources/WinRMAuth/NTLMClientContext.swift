@@ -143,7 +143,12 @@ public final class NTLMClientContext {
     }
 
     static func systemRandomBytes(_ count: Int) -> Data {
+        // Eight bytes per draw: each draw is a getrandom(2) call.
         var generator = SystemRandomNumberGenerator()
-        return Data((0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
+        var bytes = Data(capacity: count + 8)
+        while bytes.count < count {
+            withUnsafeBytes(of: generator.next() as UInt64) { bytes.append(contentsOf: $0) }
+        }
+        return bytes.prefix(count)
     }
 }

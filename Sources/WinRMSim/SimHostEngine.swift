@@ -164,7 +164,7 @@ final class SimHostEngine: @unchecked Sendable {
             for shell in shells.values where Double((now - shell.lastActivity).nanoseconds) / 1e9 > shell.idleTimeout {
                 expire(shell, wake: &wake)
             }
-            let id = UUID().uuidString.uppercased()
+            let id = MessageIdentifier.next()
             let owner = identity.domain.map { "\($0)\\\(identity.user)" } ?? identity.user
             var env: [String: String] = [:]
             for (k, v) in environment { env[k] = v }
@@ -211,7 +211,7 @@ final class SimHostEngine: @unchecked Sendable {
                                             workingDirectory: shell.workingDirectory,
                                             shellEnvironment: shell.environment)
             let start = CmdInterpreter.start(command: command, arguments: arguments, context: context)
-            let id = UUID().uuidString.uppercased()
+            let id = MessageIdentifier.next()
             shell.commands[id] = Command(id: id, start: start, now: now)
             shell.commandsStarted += 1
             let line = ([command] + arguments).joined(separator: " ")

@@ -174,3 +174,24 @@ final class RequestBuilderTests: XCTestCase {
         XCTAssertGreaterThan(budget, 100_000)
     }
 }
+
+final class MessageIdentifierTests: XCTestCase {
+    func testIdsAreVersion4GUIDsAndNeverRepeat() {
+        var seen = Set<String>()
+        for _ in 0..<20_000 {
+            let id = MessageIdentifier.next()
+            XCTAssertEqual(id.count, 36)
+            XCTAssertNotNil(UUID(uuidString: id), id)
+            XCTAssertEqual(Array(id)[14], "4", "version nibble: \(id)")
+            XCTAssertTrue("89AB".contains(Array(id)[19]), "variant: \(id)")
+            XCTAssertEqual(id, id.uppercased())
+            XCTAssertTrue(seen.insert(id).inserted, "repeated \(id)")
+        }
+        XCTAssertTrue(WSMan.newMessageID().hasPrefix("uuid:"))
+    }
+
+    func testMixIsABijectionOnASample() {
+        let mixed = Set((0..<50_000).map { MessageIdentifier.mix(UInt64($0)) })
+        XCTAssertEqual(mixed.count, 50_000)
+    }
+}
