@@ -6,8 +6,8 @@ import WinRMTransport
 /// handed here, and committed, before any view is told about it.
 public protocol RunRecorder: AnyObject, Sendable {
     func beginRun(command: String, isPowerShell: Bool, target: String, hostCount: Int) throws -> Int64
-    func record(_ result: HostResult, runID: Int64) throws
-    func record(_ event: SessionEvent, runID: Int64?) throws
+    /// Stores results and events in one transaction: all or none. Committed when it returns.
+    func record(_ entries: [RecorderEntry]) throws
     func finishRun(_ runID: Int64, cancelled: Bool) throws
 }
 
@@ -65,6 +65,7 @@ public final class FleetEngine: @unchecked Sendable {
     private var currentRunID: Int64?
     private var runCancelled = false
     private var storeFailureReported = false
+    private var delivery: StoreThenPublish!
 
     public init(plans: [HostPlan], recorder: RunRecorder? = nil, throttle: Int = 64,
                 policy: SessionPolicy = SessionPolicy(), shellOptions: ShellOptions = ShellOptions()) {
@@ -76,6 +77,9 @@ public final class FleetEngine: @unchecked Sendable {
             sessions[plan.host.name] = HostSession(plan: plan, policy: policy, shellOptions: shellOptions)
         }
         self.sessions = sessions
+        delivery = StoreThenPublish(store: { [unowned self] entries in
+            do { try self.recorder?.record(entries) } catch { self.reportStoreProblem(error) }
+        }, publish: { [unowned self] update in self.publish(update) })
         for session in sessions.values {
             let name = session.name
             session.onEvent = { [weak self] event in self?.sessionEvent(event) }
@@ -141,6 +145,7 @@ public final class FleetEngine: @unchecked Sendable {
             }
             iterationStart = Date()
         }
+        delivery.flush()
         let cancelled = lock.withLock { runCancelled }
         if let runID, let recorder {
             do { try recorder.finishRun(runID, cancelled: cancelled) } catch { reportStoreProblem(error) }
@@ -172,9 +177,6 @@ public final class FleetEngine: @unchecked Sendable {
 
     /// Store first, then views.
     private func deliver(_ result: HostResult, runID: Int64?) {
-        if let runID, let recorder {
-            do { try recorder.record(result, runID: runID) } catch { reportStoreProblem(error) }
-        }
         let state: HostRunState
         switch result.status {
         case .ok: state = .done
@@ -183,16 +185,13 @@ public final class FleetEngine: @unchecked Sendable {
         case .timeout: state = .timedOut
         case .cancelled: state = .cancelled
         }
-        publish(.hostState(host: result.host, state: state))
-        publish(.result(result))
+        delivery.submit(.init(entry: runID.map { .result(result, runID: $0) },
+                              updates: [.hostState(host: result.host, state: state), .result(result)]))
     }
 
     private func sessionEvent(_ event: SessionEvent) {
         let runID = lock.withLock { currentRunID }
-        if let recorder {
-            do { try recorder.record(event, runID: runID) } catch { reportStoreProblem(error) }
-        }
-        publish(.sessionEvent(event))
+        delivery.submit(.init(entry: recorder == nil ? nil : .event(event, runID: runID), updates: [.sessionEvent(event)]))
     }
 
     private func reportStoreProblem(_ error: Error) {

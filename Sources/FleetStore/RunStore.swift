@@ -149,25 +149,24 @@ public final class RunStore: @unchecked Sendable {
 
     /// Records several host results in one transaction: all or none.
     public func record(results: [HostResultRecord]) throws {
-        guard !results.isEmpty else { return }
-        try withConnection(writing: "recording \(results.count) results") { connection in
-            try connection.transaction(operation: "recording \(results.count) results") {
-                for result in results { try Self.insert(result, into: connection) }
-            }
-        }
+        try record(results: results, events: [])
     }
 
     public func record(event: SessionEventRecord) throws {
-        try withConnection(writing: "recording a session event of \(event.host)") { connection in
-            try connection.withStatement(
-                "INSERT INTO session_events (run_id, host, at, kind, detail) VALUES (?, ?, ?, ?, ?)",
-                operation: "recording a session event of \(event.host)") { statement in
-                try statement.bind(1, event.runID)
-                try statement.bind(2, event.host)
-                try statement.bind(3, event.at)
-                try statement.bind(4, event.kind.rawValue)
-                try statement.bind(5, event.detail)
-                try statement.step()
+        try record(results: [], events: [event])
+    }
+
+    /// Records host results and session events in one transaction: all or none. The engine hands
+    /// over whatever finished while the previous commit ran, so a busy fleet commits in batches.
+    public func record(results: [HostResultRecord], events: [SessionEventRecord]) throws {
+        guard !results.isEmpty || !events.isEmpty else { return }
+        let operation = results.count + events.count == 1
+            ? (results.first.map { "recording the result of \($0.host)" } ?? "recording a session event of \(events[0].host)")
+            : "recording \(results.count) results and \(events.count) session events"
+        try withConnection(writing: operation) { connection in
+            try connection.transaction(operation: operation) {
+                for result in results { try Self.insert(result, into: connection) }
+                for event in events { try Self.insert(event, into: connection) }
             }
         }
     }
@@ -290,12 +289,25 @@ public final class RunStore: @unchecked Sendable {
         return try body(connection)
     }
 
+    private static func insert(_ event: SessionEventRecord, into connection: SQLiteConnection) throws {
+        try connection.withStatement(
+            "INSERT INTO session_events (run_id, host, at, kind, detail) VALUES (?, ?, ?, ?, ?)",
+            operation: "recording a session event") { statement in
+            try statement.bind(1, event.runID)
+            try statement.bind(2, event.host)
+            try statement.bind(3, event.at)
+            try statement.bind(4, event.kind.rawValue)
+            try statement.bind(5, event.detail)
+            try statement.step()
+        }
+    }
+
     private static func insert(_ result: HostResultRecord, into connection: SQLiteConnection) throws {
         try connection.withStatement("""
             INSERT INTO results (run_id, host, route, iteration, status, exit_code, stdout, stderr,
                                  error_kind, error_message, error_code, started_at, finished_at, duration_ms)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, operation: "recording the result of \(result.host)") { statement in
+            """, operation: "recording a result") { statement in
             try statement.bind(1, result.runID)
             try statement.bind(2, result.host)
             try statement.bind(3, result.route)

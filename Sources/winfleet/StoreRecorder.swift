@@ -16,21 +16,32 @@ final class StoreRecorder: RunRecorder, @unchecked Sendable {
                                   who: Self.userName, hostCount: hostCount))
     }
 
-    func record(_ result: HostResult, runID: Int64) throws {
-        try store.record(result: HostResultRecord(
+    func record(_ entries: [RecorderEntry]) throws {
+        var results: [HostResultRecord] = []
+        var events: [SessionEventRecord] = []
+        for entry in entries {
+            switch entry {
+            case .result(let result, let runID): results.append(Self.record(of: result, runID: runID))
+            case .event(let event, let runID): events.append(Self.record(of: event, runID: runID))
+            }
+        }
+        try store.record(results: results, events: events)
+    }
+
+    static func record(of result: HostResult, runID: Int64) -> HostResultRecord {
+        HostResultRecord(
             runID: runID, host: result.host, route: result.route, iteration: result.iteration ?? 1,
             status: HostResultStatus(rawValue: result.status.rawValue) ?? .error,
             exitCode: result.exitCode.map(Int64.init),
             stdout: Data(result.stdout.utf8), stderr: Data(result.stderr.utf8),
             errorKind: result.error?.kind.rawValue, errorMessage: result.error?.message, errorCode: result.error?.code,
             startedAt: result.startedAt, finishedAt: result.startedAt.addingTimeInterval(result.duration),
-            durationMs: Int64((result.duration * 1000).rounded())))
+            durationMs: Int64((result.duration * 1000).rounded()))
     }
 
-    func record(_ event: SessionEvent, runID: Int64?) throws {
-        try store.record(event: SessionEventRecord(runID: runID, host: event.host, at: event.at,
-                                                   kind: FleetStore.SessionEventKind(rawValue: event.kind.rawValue),
-                                                   detail: event.detail))
+    static func record(of event: SessionEvent, runID: Int64?) -> SessionEventRecord {
+        SessionEventRecord(runID: runID, host: event.host, at: event.at,
+                           kind: FleetStore.SessionEventKind(rawValue: event.kind.rawValue), detail: event.detail)
     }
 
     func finishRun(_ runID: Int64, cancelled: Bool) throws {

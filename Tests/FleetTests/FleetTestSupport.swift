@@ -100,8 +100,16 @@ final class MemoryRecorder: RunRecorder, @unchecked Sendable {
     private(set) var finished: [(Int64, Bool)] = []
 
     func beginRun(command: String, isPowerShell: Bool, target: String, hostCount: Int) throws -> Int64 { 1 }
-    func record(_ result: HostResult, runID: Int64) throws { lock.withLock { results.append(result) } }
-    func record(_ event: SessionEvent, runID: Int64?) throws { lock.withLock { events.append(event) } }
+    func record(_ entries: [RecorderEntry]) throws {
+        lock.withLock {
+            for entry in entries {
+                switch entry {
+                case .result(let result, _): results.append(result)
+                case .event(let event, _): events.append(event)
+                }
+            }
+        }
+    }
     func finishRun(_ runID: Int64, cancelled: Bool) throws { lock.withLock { finished.append((runID, cancelled)) } }
 
     var recordedResults: [HostResult] { lock.withLock { results } }

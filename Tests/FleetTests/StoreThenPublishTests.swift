@@ -1,0 +1,71 @@
+import Foundation
+import XCTest
+@testable import Fleet
+
+final class StoreThenPublishTests: XCTestCase {
+    private func result(_ host: String) -> HostResult {
+        HostResult(host: host, route: "direct", status: .ok, exitCode: 0, startedAt: Date(), duration: 0)
+    }
+
+    /// Reports made while a commit runs wait for the next round together, and nothing is shown
+    /// before the commit that holds it returned.
+    func testReportsDuringACommitShareTheNextOneAndAreShownAfterIt() {
+        let lock = NSLock()
+        var batches: [[String]] = []
+        var stored = Set<String>()
+        var shownBeforeStored: [String] = []
+        var shown: [String] = []
+        let firstCommitStarted = DispatchSemaphore(value: 0)
+        let releaseFirstCommit = DispatchSemaphore(value: 0)
+        let delivery = StoreThenPublish(store: { entries in
+            let hosts = entries.compactMap { entry -> String? in
+                if case .result(let result, _) = entry { return result.host }
+                return nil
+            }
+            let first = lock.withLock { batches.isEmpty }
+            if first {
+                firstCommitStarted.signal()
+                releaseFirstCommit.wait()
+            }
+            lock.withLock {
+                batches.append(hosts)
+                stored.formUnion(hosts)
+            }
+        }, publish: { update in
+            guard case .result(let result) = update else { return }
+            lock.withLock {
+                if !stored.contains(result.host) { shownBeforeStored.append(result.host) }
+                shown.append(result.host)
+            }
+        })
+        let writer = Thread { delivery.submit(.init(entry: .result(self.result("h0"), runID: 1), updates: [.result(self.result("h0"))])) }
+        writer.start()
+        firstCommitStarted.wait()
+        for index in 1...50 {
+            let host = "h\(index)"
+            delivery.submit(.init(entry: .result(result(host), runID: 1), updates: [.result(result(host))]))
+        }
+        XCTAssertEqual(lock.withLock { shown }, [], "nothing is shown while its commit is still running")
+        releaseFirstCommit.signal()
+        delivery.flush()
+        lock.withLock {
+            XCTAssertEqual(batches.count, 2, "the 50 reports made during the first commit share one: \(batches.map(\.count))")
+            XCTAssertEqual(batches.last?.count, 50)
+            XCTAssertEqual(shown, (0...50).map { "h\($0)" }, "shown in the order reported")
+            XCTAssertEqual(shownBeforeStored, [])
+        }
+    }
+
+    func testUpdatesWithoutAnEntryAreShownInOrderToo() {
+        var shown: [String] = []
+        var commits = 0
+        let delivery = StoreThenPublish(store: { _ in commits += 1 }, publish: { update in
+            if case .hostState(let host, _) = update { shown.append(host) }
+        })
+        delivery.submit(.init(entry: nil, updates: [.hostState(host: "a", state: .done)]))
+        delivery.submit(.init(entry: .result(result("b"), runID: 1), updates: [.hostState(host: "b", state: .done)]))
+        delivery.flush()
+        XCTAssertEqual(shown, ["a", "b"])
+        XCTAssertEqual(commits, 1, "an item with nothing to store commits nothing")
+    }
+}
