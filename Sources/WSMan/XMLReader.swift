@@ -472,8 +472,14 @@ struct XMLReader {
 
     // MARK: - Bytes
 
+    /// The bytes as a string, nil when they are not UTF-8. ASCII, nearly everything in SOAP, takes
+    /// the fast path; anything else is validated.
     private func decode(_ range: Range<Int>) -> String? {
-        String(validating: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+        let slice = UnsafeBufferPointer(rebasing: bytes[range])
+        var combined: UInt8 = 0
+        for byte in slice { combined |= byte }
+        if combined < 0x80 { return String(decoding: slice, as: UTF8.self) }
+        return String(validating: slice, as: UTF8.self)
     }
 
     private func startsWith(_ literal: StaticString) -> Bool {

@@ -22,8 +22,9 @@ public final class NTLMSealer: MessageSealer, @unchecked Sendable {
     public let role: Role
     public let negotiatedFlags: NTLMNegotiateFlags
 
-    private let outgoingSigningKey: SymmetricKey
-    private let incomingSigningKey: SymmetricKey
+    /// HMAC-MD5 keyed with each direction's signing key, copied per message (the key schedule is done once).
+    private let outgoingMAC: HMAC<Insecure.MD5>
+    private let incomingMAC: HMAC<Insecure.MD5>
     private var outgoingHandle: RC4
     private var incomingHandle: RC4
     public private(set) var outgoingSequenceNumber: UInt32 = 0
@@ -46,8 +47,8 @@ public final class NTLMSealer: MessageSealer, @unchecked Sendable {
         self.negotiatedFlags = flags
         let outgoing: NTLMCrypto.Direction = role == .client ? .clientToServer : .serverToClient
         let incoming: NTLMCrypto.Direction = role == .client ? .serverToClient : .clientToServer
-        outgoingSigningKey = SymmetricKey(data: NTLMCrypto.signingKey(exportedSessionKey: exportedSessionKey, direction: outgoing))
-        incomingSigningKey = SymmetricKey(data: NTLMCrypto.signingKey(exportedSessionKey: exportedSessionKey, direction: incoming))
+        outgoingMAC = HMAC(key: SymmetricKey(data: NTLMCrypto.signingKey(exportedSessionKey: exportedSessionKey, direction: outgoing)))
+        incomingMAC = HMAC(key: SymmetricKey(data: NTLMCrypto.signingKey(exportedSessionKey: exportedSessionKey, direction: incoming)))
         outgoingHandle = RC4(key: NTLMCrypto.sealingKey(exportedSessionKey: exportedSessionKey, flags: flags, direction: outgoing))
         incomingHandle = RC4(key: NTLMCrypto.sealingKey(exportedSessionKey: exportedSessionKey, flags: flags, direction: incoming))
     }
@@ -63,7 +64,7 @@ public final class NTLMSealer: MessageSealer, @unchecked Sendable {
         var payload = plaintext
         outgoingHandle.process(&payload)
         let header = signature(for: plaintext, sequenceNumber: outgoingSequenceNumber,
-                               key: outgoingSigningKey, handle: &outgoingHandle)
+                               mac: outgoingMAC, handle: &outgoingHandle)
         outgoingSequenceNumber &+= 1
         return (header, payload)
     }
@@ -92,7 +93,7 @@ public final class NTLMSealer: MessageSealer, @unchecked Sendable {
             throw NTLMError.unsupported("signing was not negotiated (NTLMSSP_NEGOTIATE_SIGN missing)")
         }
         let header = signature(for: message, sequenceNumber: outgoingSequenceNumber,
-                               key: outgoingSigningKey, handle: &outgoingHandle)
+                               mac: outgoingMAC, handle: &outgoingHandle)
         outgoingSequenceNumber &+= 1
         return header
     }
@@ -131,7 +132,7 @@ public final class NTLMSealer: MessageSealer, @unchecked Sendable {
 
     private func verifyLocked(_ plaintext: Data, signature received: Data) throws {
         let expected = signature(for: plaintext, sequenceNumber: incomingSequenceNumber,
-                                 key: incomingSigningKey, handle: &incomingHandle)
+                                 mac: incomingMAC, handle: &incomingHandle)
         guard ConstantTime.equals(expected, received) else {
             let receivedSequence = ByteReader(received).uint32(at: 12) ?? 0
             let detail: String
@@ -148,13 +149,13 @@ public final class NTLMSealer: MessageSealer, @unchecked Sendable {
     }
 
     /// MAC with ESS (§3.4.4.2): Version 1 ‖ checksum ‖ SeqNum, checksum RC4'd under KEY_EXCH.
-    private func signature(for message: Data, sequenceNumber: UInt32, key: SymmetricKey, handle: inout RC4) -> Data {
+    private func signature(for message: Data, sequenceNumber: UInt32, mac keyed: HMAC<Insecure.MD5>, handle: inout RC4) -> Data {
         var sequenceBytes = ByteWriter(capacity: 4)
         sequenceBytes.append(sequenceNumber)
-        var mac = HMAC<Insecure.MD5>(key: key)
+        var mac = keyed
         mac.update(data: sequenceBytes.bytes)
         mac.update(data: message)
-        var checksum = [UInt8](Data(mac.finalize()).prefix(8))
+        var checksum = mac.finalize().withUnsafeBytes { [UInt8]($0.prefix(8)) }
         if negotiatedFlags.contains(.keyExchange) {
             handle.process(&checksum)
         }

@@ -4,29 +4,27 @@ import Foundation
 ///
 /// NTLM sealing uses one long-lived RC4 "handle" per direction: every sealed message and every
 /// signature checksum continues the same keystream, so this must be a stateful value, not a function.
-/// The permutation lives in a fixed 256-byte array and all loops run over unsafe buffers, so
-/// processing allocates nothing per byte.
+/// The permutation is stored inline (no heap array, so no copy-on-write check or copy can happen
+/// while a message is processed) and the loops run over raw pointers.
 public struct RC4 {
-    private var permutation: [UInt8]
+    private var permutation = InlineArray<256, UInt8>(repeating: 0)
     private var i: UInt8 = 0
     private var j: UInt8 = 0
 
     /// Key scheduling (KSA). The key must be 1...256 bytes.
     public init(key: [UInt8]) {
         precondition(!key.isEmpty && key.count <= 256, "RC4 key must be 1...256 bytes, got \(key.count)")
-        var state = [UInt8](repeating: 0, count: 256)
-        state.withUnsafeMutableBufferPointer { s in
+        withUnsafeMutableBytes(of: &permutation) { raw in
+            let s = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
             for index in 0..<256 { s[index] = UInt8(index) }
             var j: UInt8 = 0
-            key.withUnsafeBufferPointer { keyBytes in
-                let keyLength = keyBytes.count
-                for index in 0..<256 {
-                    j = j &+ s[index] &+ keyBytes[index % keyLength]
-                    s.swapAt(index, Int(j))
-                }
+            for index in 0..<256 {
+                j = j &+ s[index] &+ key[index % key.count]
+                let t = s[index]
+                s[index] = s[Int(j)]
+                s[Int(j)] = t
             }
         }
-        permutation = state
     }
 
     public init(key: Data) {
@@ -35,18 +33,21 @@ public struct RC4 {
 
     /// XORs the keystream into `buffer` in place.
     public mutating func process(_ buffer: UnsafeMutableRawBufferPointer) {
-        guard buffer.count > 0 else { return }
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return }
+        let out = base.assumingMemoryBound(to: UInt8.self)
+        let count = buffer.count
         var i = self.i
         var j = self.j
-        permutation.withUnsafeMutableBufferPointer { s in
-            for offset in 0..<buffer.count {
+        withUnsafeMutableBytes(of: &permutation) { raw in
+            let s = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            for offset in 0..<count {
                 i = i &+ 1
                 let si = s[Int(i)]
                 j = j &+ si
                 let sj = s[Int(j)]
                 s[Int(i)] = sj
                 s[Int(j)] = si
-                buffer[offset] ^= s[Int(si &+ sj)]
+                out[offset] ^= s[Int(si &+ sj)]
             }
         }
         self.i = i
