@@ -133,9 +133,10 @@ public final class FleetEngine: @unchecked Sendable {
             await withTaskGroup(of: Void.self) { group in
                 for host in request.hosts {
                     group.addTask { [self] in
-                        let result = await runOne(host: host, request: request, iteration: iterationTag)
-                        deliver(result, runID: runID)
-                        collected.append(result)
+                        await runOne(host: host, request: request, iteration: iterationTag) { result in
+                            self.deliver(result, runID: runID)
+                            collected.append(result)
+                        }
                     }
                 }
             }
@@ -156,23 +157,26 @@ public final class FleetEngine: @unchecked Sendable {
         return results
     }
 
-    private func runOne(host: String, request: RunRequest, iteration: Int?) async -> HostResult {
+    /// Runs the request on one host and hands its result to `finished`, once, as soon as it is known;
+    /// returns when the host's session is free again (its terminate Signal answered).
+    private func runOne(host: String, request: RunRequest, iteration: Int?, finished: @escaping (HostResult) -> Void) async {
         guard let session = sessions[host] else {
-            return HostResult(host: host, route: "?", status: .error,
-                              error: WinRMError(.policy, "\(host) is not in the inventory"), startedAt: Date(), duration: 0,
-                              iteration: iteration)
+            finished(HostResult(host: host, route: "?", status: .error,
+                                error: WinRMError(.policy, "\(host) is not in the inventory"), startedAt: Date(), duration: 0,
+                                iteration: iteration))
+            return
         }
         let admitted = await throttle.acquire()
         defer { if admitted { throttle.release() } }
         if !admitted || lock.withLock({ runCancelled }) {
-            return HostResult(host: host, route: session.plan.route.routeName, status: .cancelled, startedAt: Date(),
-                              duration: 0, iteration: iteration)
+            finished(HostResult(host: host, route: session.plan.route.routeName, status: .cancelled, startedAt: Date(),
+                                duration: 0, iteration: iteration))
+            return
         }
         publish(.hostState(host: host, state: session.state == .idle ? .running : .connecting))
-        let result = await session.run(request.spec, timeout: request.timeout, iteration: iteration) { [weak self] stdout, stderr in
+        _ = await session.run(request.spec, timeout: request.timeout, iteration: iteration, onOutput: { [weak self] stdout, stderr in
             self?.publish(.output(host: host, stdout: stdout, stderr: stderr))
-        }
-        return result
+        }, onResult: finished)
     }
 
     /// Store first, then views.

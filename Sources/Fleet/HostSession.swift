@@ -105,8 +105,12 @@ public final class HostSession: @unchecked Sendable {
     }
 
     /// Runs one command to its end on this session and returns the host's result.
+    /// - Parameter onResult: called once with the result as soon as it is known: when the host said
+    ///   the command is done, before the terminate Signal that acknowledges it goes out (the session
+    ///   stays busy, and `run` does not return, until that Signal is answered).
     public func run(_ spec: CommandSpec, timeout: TimeInterval?, iteration: Int? = nil,
-                    onOutput: (@Sendable (Data, Data) -> Void)? = nil) async -> HostResult {
+                    onOutput: (@Sendable (Data, Data) -> Void)? = nil,
+                    onResult: ((HostResult) -> Void)? = nil) async -> HostResult {
         let started = Date()
         let deadline = timeout.map { started.addingTimeInterval($0) }
         lock.withLock {
@@ -114,14 +118,21 @@ public final class HostSession: @unchecked Sendable {
             lastActivity = started
         }
         var output = CommandOutput(stdout: Data(), stderr: Data(), exitCode: nil)
-        func result(_ status: HostStatus, _ error: WinRMError?) -> HostResult {
+        func result(_ status: HostStatus, _ error: WinRMError?, of output: CommandOutput) -> HostResult {
             HostResult(host: plan.host.name, route: plan.route.routeName, status: status, exitCode: output.exitCode,
                        stdout: OutputText.decode(output.stdout),
                        stderr: OutputText.decodeStderr(output.stderr, powerShell: spec.isPowerShell),
                        error: error, startedAt: started, duration: Date().timeIntervalSince(started), iteration: iteration)
         }
+        var reported: HostResult?
+        func report(_ result: HostResult) -> HostResult {
+            if let reported { return reported }
+            reported = result
+            onResult?(result)
+            return result
+        }
         guard let shell, let connection else {
-            return result(.error, plan.refusal ?? WinRMError(.policy, "\(plan.host.name) cannot be reached"))
+            return report(result(.error, plan.refusal ?? WinRMError(.policy, "\(plan.host.name) cannot be reached"), of: output))
         }
         var commandID: String?
         var pending = transition(.jobStarted)
@@ -149,7 +160,10 @@ public final class HostSession: @unchecked Sendable {
                 }
             case .receive:
                 guard let id = commandID else { continue }
-                pending += await receiveUntilDone(commandID: id, deadline: deadline, output: &output, onOutput: onOutput)
+                pending += await receiveUntilDone(commandID: id, deadline: deadline, output: &output, onOutput: onOutput,
+                                                  onDone: { output in
+                    _ = report(result((output.exitCode ?? -1) == 0 ? .ok : .failed, nil, of: output))
+                })
             case .dropConnection:
                 await connection.close()
             case .wait(let seconds):
@@ -161,20 +175,22 @@ public final class HostSession: @unchecked Sendable {
             case .finish(let error):
                 lock.withLock { lastRTT = connection.lastRoundTrip }
                 if let error {
-                    if error.code == "cancelled" { return result(.cancelled, nil) }
-                    if error.code == "deadline" { return result(.timeout, error) }
-                    return result(error.kind == .timeout ? .timeout : .error, error)
+                    if error.code == "cancelled" { return report(result(.cancelled, nil, of: output)) }
+                    if error.code == "deadline" { return report(result(.timeout, error, of: output)) }
+                    return report(result(error.kind == .timeout ? .timeout : .error, error, of: output))
                 }
                 let code = output.exitCode ?? -1
-                return result(code == 0 ? .ok : .failed, nil)
+                return report(result(code == 0 ? .ok : .failed, nil, of: output))
             }
         }
-        return result(.error, WinRMError(.protocol, "\(plan.host.name): session ended without a result"))
+        return report(result(.error, WinRMError(.protocol, "\(plan.host.name): session ended without a result"), of: output))
     }
 
     /// Receive until Done, then terminate. Returns the machine's next actions.
+    /// `onDone` sees the complete output before the terminate goes out.
     private func receiveUntilDone(commandID: String, deadline: Date?, output: inout CommandOutput,
-                                  onOutput: (@Sendable (Data, Data) -> Void)?) async -> [HostSessionMachine.Action] {
+                                  onOutput: (@Sendable (Data, Data) -> Void)?,
+                                  onDone: (CommandOutput) -> Void) async -> [HostSessionMachine.Action] {
         guard let shell else { return [] }
         while true {
             if lock.withLock({ cancelRequested }) {
@@ -201,6 +217,7 @@ public final class HostSession: @unchecked Sendable {
                 }
                 if case .done(let exitCode) = received.state {
                     output.exitCode = exitCode
+                    onDone(output)
                     // Terminate acknowledges the end of output (else the operation leaks on the host).
                     try? await shell.signal(commandID: commandID, .terminate)
                     return transition(.commandFinished)

@@ -8,7 +8,7 @@ import XCTest
 /// counters from the simulator as the proof of what reached the hosts.
 ///
 /// Address slices (127.1.40.x, one per test): 1-20, 31-50, 61, 65, 71, 81, 85, 91, 95, 101-103, 111-112,
-/// 121, 131, 135, 141-146, 161-168, 181-183.
+/// 121, 131, 135, 141-146, 161-168, 181-183, 191.
 final class EngineOverSimulatorTests: XCTestCase {
     private func config(_ first: String, hosts: Int = 1, https: Bool = false, auth: SimAuth = .ntlm,
                         _ edit: (inout SimulatorConfig) -> Void = { _ in }) -> SimulatorConfig {
@@ -377,5 +377,26 @@ final class EngineOverSimulatorTests: XCTestCase {
         XCTAssertEqual(counters.shellsCreated, 3, "one shell per host for all iterations")
         XCTAssertEqual(counters.authenticationsCompleted, 3, "one authentication per host for all iterations")
         XCTAssertEqual(counters.commandsStarted, 9)
+    }
+
+    /// The result is shown as soon as the host says the command is done; the terminate Signal that
+    /// acknowledges it follows, and the run ends only when it was answered.
+    func testResultIsShownBeforeTheTerminateAndTheTerminateStillGoesOut() async throws {
+        let fixture = try SimulatedFleetFixture(config("127.1.40.191", hosts: 1))
+        defer { fixture.shutdown() }
+        let engine = FleetEngine(plans: fixture.plans)
+        let signalsWhenShown = UpdateLog()
+        engine.observe { update in
+            if case .result = update {
+                let signals = fixture.counters.requestsByAction["Signal"] ?? 0
+                signalsWhenShown.append(.hostState(host: "\(signals)", state: .done))
+            }
+        }
+        let results = await engine.run(RunRequest(spec: hostname(), target: "all", hosts: fixture.names))
+        XCTAssertEqual(results.map(\.status), [.ok])
+        let seen = signalsWhenShown.all.compactMap { if case .hostState(let count, _) = $0 { return count } else { return nil } }
+        XCTAssertEqual(seen, ["0"], "shown before the terminate went out")
+        XCTAssertEqual(fixture.counters.requestsByAction["Signal"], 1, "the run returned after its terminate")
+        await engine.closeAll()
     }
 }
