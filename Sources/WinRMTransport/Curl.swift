@@ -68,6 +68,23 @@ public enum Curl {
             check(wf_easy_setopt_off_t(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(size)), CURLOPT_POSTFIELDSIZE_LARGE)
         }
 
+        /// The body for the next request, copied by libcurl and sent together with the request head
+        /// (one segment on the wire for a small body). libcurl may send it again on a new connection.
+        func setPostBody(_ body: Data) {
+            setPostBodySize(body.count)
+            body.withUnsafeBytes { raw in
+                check(wf_easy_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS,
+                                             UnsafeMutableRawPointer(mutating: raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!)),
+                      CURLOPT_COPYPOSTFIELDS)
+            }
+        }
+
+        /// Takes the body from the read callback again (after `setPostBody`).
+        func setStreamedPostBody(size: Int) {
+            check(wf_easy_setopt_pointer(handle, CURLOPT_POSTFIELDS, nil), CURLOPT_POSTFIELDS)
+            setPostBodySize(size)
+        }
+
         func setReadFunction(_ fn: @escaping @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int) {
             check(wf_easy_setopt_read_function(handle, fn), CURLOPT_READFUNCTION)
         }

@@ -260,7 +260,13 @@ public final class HTTPConnection: @unchecked Sendable {
         errorBuffer.withUnsafeMutableBufferPointer { $0[0] = 0 }
         // "Expect:" off: a 100-continue round trip only adds latency to every request.
         easy.setHeaders(headers + ["Expect:"])
-        easy.setPostBodySize(body.count)
+        if resendable {
+            // Head and body leave in one write; a resend after a dead kept connection is allowed.
+            easy.setPostBody(body)
+        } else {
+            // Streamed through the read callback, whose rewind refuses a second sending.
+            easy.setStreamedPostBody(size: body.count)
+        }
         pending = continuation
         started = CurlEventLoop.nowNanoseconds()
         let code = context.multi.add(easy)
