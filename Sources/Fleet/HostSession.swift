@@ -128,6 +128,7 @@ public final class HostSession: @unchecked Sendable {
         func report(_ result: HostResult) -> HostResult {
             if let reported { return reported }
             reported = result
+            if let roundTrip = connection?.lastRoundTrip { lock.withLock { lastRTT = roundTrip } }
             onResult?(result)
             return result
         }

@@ -28,6 +28,8 @@ public enum Curl {
     final class Easy {
         let handle: UnsafeMutableRawPointer
         private var headerList: UnsafeMutablePointer<curl_slist>?
+        /// The headers `headerList` holds: sealed requests repeat theirs, so the list is rebuilt only on change.
+        private var listedHeaders: [String] = []
 
         init() {
             Curl.ensureInitialised()
@@ -94,6 +96,8 @@ public enum Curl {
         }
 
         func setHeaders(_ headers: [String]) {
+            if headers == listedHeaders && headerList != nil { return }
+            listedHeaders = headers
             let old = headerList
             var list: UnsafeMutablePointer<curl_slist>?
             for header in headers {

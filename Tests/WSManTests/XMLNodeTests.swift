@@ -139,6 +139,16 @@ final class XMLNodeTests: XCTestCase {
         XCTAssertEqual(XMLEscape.text("\u{FF21}"), "\u{FF21}", "full-width letters are ordinary characters")
     }
 
+    func testTrimmingASCIIWhitespace() {
+        XCTAssertEqual(" \t a b \r\n".trimmingASCIIWhitespace, "a b")
+        XCTAssertEqual("   ".trimmingASCIIWhitespace, "")
+        XCTAssertEqual("".trimmingASCIIWhitespace, "")
+        XCTAssertEqual("\u{A0}é\u{A0}".trimmingASCIIWhitespace, "\u{A0}é\u{A0}", "only ASCII whitespace goes")
+        XCTAssertEqual("[ x ]".dropFirst().dropLast().trimmingASCIIWhitespace, "x", "substrings too")
+        let bridged = NSString(string: "  from NSString \n") as String
+        XCTAssertEqual(bridged.trimmingASCIIWhitespace, "from NSString")
+    }
+
     func testDurations() {
         XCTAssertEqual(WSManDuration.parse("PT20S"), 20)
         XCTAssertEqual(WSManDuration.parse("PT7200.000S"), 7200)
