@@ -4,6 +4,10 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 CURLcode wf_easy_setopt_long(CURL *easy, CURLoption option, long value) { return curl_easy_setopt(easy, option, value); }
 CURLcode wf_easy_setopt_string(CURL *easy, CURLoption option, const char *value) { return curl_easy_setopt(easy, option, value); }
@@ -61,3 +65,31 @@ int wf_epoll_wait(int epfd, int *fds, int *events, int capacity, int timeout_ms)
 int wf_eventfd_create(void) { return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }
 int wf_eventfd_signal(int fd) { uint64_t one = 1; return (int)write(fd, &one, sizeof one); }
 int wf_eventfd_drain(int fd) { uint64_t value; return (int)read(fd, &value, sizeof value); }
+
+static int wf_address(const struct sockaddr_storage *address, char *ip, size_t size, int *port) {
+    if (address->ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)address;
+        *port = ntohs(in->sin_port);
+        return inet_ntop(AF_INET, &in->sin_addr, ip, (socklen_t)size) != NULL;
+    }
+    if (address->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)address;
+        *port = ntohs(in6->sin6_port);
+        return inet_ntop(AF_INET6, &in6->sin6_addr, ip, (socklen_t)size) != NULL;
+    }
+    return 0;
+}
+
+int wf_shutdown_if_connection(int fd, int local_port, const char *peer_ip, int peer_port) {
+    struct sockaddr_storage local, peer;
+    socklen_t local_length = sizeof(local), peer_length = sizeof(peer);
+    char local_ip[INET6_ADDRSTRLEN], remote_ip[INET6_ADDRSTRLEN];
+    int local_found = 0, remote_found = 0;
+    if (fd < 0) return 0;
+    if (getsockname(fd, (struct sockaddr *)&local, &local_length) != 0) return 0;
+    if (getpeername(fd, (struct sockaddr *)&peer, &peer_length) != 0) return 0;
+    if (!wf_address(&local, local_ip, sizeof(local_ip), &local_found)) return 0;
+    if (!wf_address(&peer, remote_ip, sizeof(remote_ip), &remote_found)) return 0;
+    if (local_found != local_port || remote_found != peer_port || strcmp(remote_ip, peer_ip) != 0) return 0;
+    return shutdown(fd, SHUT_RDWR) == 0;
+}

@@ -161,9 +161,9 @@ public enum Curl {
         }
     }
 
-    /// A multi handle: here one per connection, so that no two host sessions can ever share
-    /// a TCP connection through libcurl's connection cache (an NTLM or Kerberos context
-    /// belongs to exactly one connection).
+    /// A multi handle and its connection cache. Connections share one only when libcurl could not
+    /// hand one's TCP connection to another (`CurlEventLoop.joinSharedMulti`): an NTLM or Kerberos
+    /// context belongs to exactly one connection.
     final class Multi {
         let handle: UnsafeMutableRawPointer
 
@@ -180,6 +180,10 @@ public enum Curl {
         }
 
         func add(_ easy: Easy) -> CURLMcode { curl_multi_add_handle(handle, easy.handle) }
+
+        func setMaximumCachedConnections(_ count: Int) {
+            _ = wf_multi_setopt_long(handle, CURLMOPT_MAXCONNECTS, count)
+        }
         func remove(_ easy: Easy) { curl_multi_remove_handle(handle, easy.handle) }
 
         func setContext(_ pointer: UnsafeMutableRawPointer?) {

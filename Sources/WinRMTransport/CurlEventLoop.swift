@@ -6,7 +6,7 @@ import Glibc
 #endif
 
 /// One thread that carries out every libcurl transfer of the process: an epoll loop
-/// driving many multi handles through `curl_multi_socket_action`, so thousands of
+/// driving its multi handles through `curl_multi_socket_action`, so thousands of
 /// transfers are in flight on one thread instead of a thread per host.
 public final class CurlEventLoop: @unchecked Sendable {
     public static let shared = CurlEventLoop()
@@ -20,6 +20,9 @@ public final class CurlEventLoop: @unchecked Sendable {
     // Loop-thread state only.
     fileprivate var socketOwners: [curl_socket_t: MultiContext] = [:]
     private var timers = TimerHeap()
+    private var sharedContext: MultiContext?
+    /// Connection keys (target and proxy) of the transfers on `sharedContext`.
+    private var sharedKeys: Set<String> = []
 
     init() {
         epollFD = wf_epoll_create()
@@ -82,6 +85,38 @@ public final class CurlEventLoop: @unchecked Sendable {
         }
     }
 
+    /// The loop's shared multi handle for a connection with this key (what libcurl matches before
+    /// reusing a cached connection: target and proxy), or nil when a connection on the shared handle
+    /// already has the key (loop thread).
+    ///
+    /// One multi handle for most connections saves a multi handle's memory (a 29 KB socket hash) and
+    /// wake-up socket pair per host. Its connection cache is shared, and libcurl hands a cached
+    /// connection to any transfer that matches it; no two transfers on it have the same key, so none
+    /// can be handed another's authenticated connection. A second connection with a key already
+    /// present gets a multi handle of its own.
+    func joinSharedMulti(key: String) -> MultiContext? {
+        guard sharedKeys.insert(key).inserted else { return nil }
+        if let sharedContext { return sharedContext }
+        let context = MultiContext(loop: self)
+        // libcurl otherwise keeps at most four cached connections per added transfer and closes the
+        // oldest idle ones beyond that: idle sessions of other hosts.
+        context.multi.setMaximumCachedConnections(1 << 30)
+        sharedContext = context
+        return context
+    }
+
+    /// Gives the key back (loop thread). The caller has made its idle connection unusable first.
+    func leaveSharedMulti(key: String) {
+        sharedKeys.remove(key)
+    }
+
+    /// The keys of the connections on the shared multi handle, read on the loop thread (tests).
+    func sharedMultiKeys() async -> Set<String> {
+        await withCheckedContinuation { continuation in
+            execute { continuation.resume(returning: self.sharedKeys) }
+        }
+    }
+
     static func nowNanoseconds() -> UInt64 {
         var spec = timespec()
         clock_gettime(CLOCK_MONOTONIC, &spec)
@@ -130,14 +165,19 @@ final class MultiContext {
     let multi = Curl.Multi()
     unowned let loop: CurlEventLoop
     var timerGeneration: UInt64 = 0
-    var onComplete: ((UnsafeMutableRawPointer, CURLcode) -> Void)?
+    /// What to do when a transfer ends, by easy handle (a shared multi handle carries many).
+    private var completions: [UnsafeMutableRawPointer: (CURLcode) -> Void] = [:]
+    /// The socket libcurl last watched for each easy handle: its transfer's connection. (Asking libcurl
+    /// with CURLINFO_ACTIVESOCKET searches the whole connection cache, every host's connection.)
+    fileprivate var socketOfTransfer: [UnsafeMutableRawPointer: curl_socket_t] = [:]
 
     init(loop: CurlEventLoop) {
         self.loop = loop
         multi.setContext(Unmanaged.passUnretained(self).toOpaque())
-        multi.setCallbacks(socket: { _, socket, what, userData, _ in
+        multi.setCallbacks(socket: { easy, socket, what, userData, _ in
             guard let userData else { return 0 }
             let context = Unmanaged<MultiContext>.fromOpaque(userData).takeUnretainedValue()
+            if let easy, what != CURL_POLL_REMOVE { context.socketOfTransfer[easy] = socket }
             context.loop.watch(socket, what: what, context: context)
             return 0
         }, timer: { _, milliseconds, userData in
@@ -148,9 +188,23 @@ final class MultiContext {
         })
     }
 
+    func onComplete(of easy: Curl.Easy, _ action: @escaping (CURLcode) -> Void) {
+        completions[easy.handle] = action
+    }
+
+    func forgetCompletion(of easy: Curl.Easy) {
+        completions[easy.handle] = nil
+        socketOfTransfer[easy.handle] = nil
+    }
+
+    /// The socket of the connection `easy` used last, or -1.
+    func socket(of easy: Curl.Easy) -> curl_socket_t {
+        socketOfTransfer[easy.handle] ?? -1
+    }
+
     func collectCompleted() {
         for (easy, code) in multi.completed() {
-            onComplete?(easy, code)
+            completions[easy]?(code)
         }
     }
 
@@ -160,7 +214,8 @@ final class MultiContext {
     func detach() {
         loop.forget(self)
         multi.setContext(nil)
-        onComplete = nil
+        completions = [:]
+        socketOfTransfer = [:]
     }
 }
 

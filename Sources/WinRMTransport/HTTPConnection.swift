@@ -86,9 +86,10 @@ public struct TransferFailure: Error, Sendable, CustomStringConvertible {
     public var description: String { message }
 }
 
-/// One persistent HTTP/1.1 connection to one host: a libcurl easy handle on a multi
-/// handle of its own. Requests go one at a time, in order (a sealed NTLM or Kerberos
-/// stream is ordered), and every request reuses the same TCP connection while it lives.
+/// One persistent HTTP/1.1 connection to one host: a libcurl easy handle on the loop's shared
+/// multi handle (or one of its own when another connection has the same target and proxy).
+/// Requests go one at a time, in order (a sealed NTLM or Kerberos stream is ordered), and every
+/// request reuses the same TCP connection while it lives.
 public final class HTTPConnection: @unchecked Sendable {
     public let options: HTTPConnectionOptions
     private let loop: CurlEventLoop
@@ -101,6 +102,17 @@ public final class HTTPConnection: @unchecked Sendable {
     private var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
     private var closed = false
     private var pinnedPublicKey: String?
+    /// Set while the handle is on the loop's shared multi handle.
+    private var sharedKey: String?
+    /// The connection the last transfer left in libcurl's cache.
+    private var keptConnection: KeptConnection?
+
+    private struct KeptConnection {
+        var socket: curl_socket_t
+        var localPort: Int
+        var peerIP: String
+        var peerPort: Int
+    }
 
     public init(options: HTTPConnectionOptions, loop: CurlEventLoop = .shared) {
         self.options = options
@@ -111,12 +123,20 @@ public final class HTTPConnection: @unchecked Sendable {
         // Handles must be released on the loop thread, after the multi lets go of its sockets.
         if let context, let easy {
             let loop = self.loop
+            let sharedKey = self.sharedKey
+            let kept = self.keptConnection
             loop.execute {
-                context.multi.remove(easy)
-                context.detach()
-                _ = easy
+                Self.release(easy: easy, context: context, sharedKey: sharedKey, kept: kept, loop: loop)
             }
         }
+    }
+
+    /// What libcurl matches before it hands a cached connection to a transfer: the target, and the
+    /// proxy. A forwarding proxy's connection is matched by the proxy alone (libcurl sends requests
+    /// for any host down it), so the key leaves the target out.
+    private var connectionKey: String {
+        guard let proxy = options.proxy else { return options.url }
+        return proxy.tunnel ? "\(options.url) through \(proxy.url)" : "any target forwarded by \(proxy.url)"
     }
 
     /// POSTs `body` with `headers` and returns the response. Throws `TransferFailure`.
@@ -134,12 +154,9 @@ public final class HTTPConnection: @unchecked Sendable {
     /// a half-read sealed response would leave the context out of step anyway.
     public func abort() {
         loop.execute { [self] in
-            guard let continuation = pending, let easy, let context else { return }
+            guard let continuation = pending else { return }
             pending = nil
-            context.multi.remove(easy)
-            context.detach()
-            self.easy = nil
-            self.context = nil
+            releaseHandles()
             continuation.resume(throwing: TransferFailure(reason: .cancelled, curlCode: 0, message: "request abandoned",
                                                           proxyConnectStatus: 0, newConnections: 0))
         }
@@ -158,12 +175,7 @@ public final class HTTPConnection: @unchecked Sendable {
     public func reset() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             loop.execute { [self] in
-                if let context, let easy {
-                    context.multi.remove(easy)
-                    context.detach()
-                }
-                easy = nil
-                context = nil
+                releaseHandles()
                 continuation.resume()
             }
         }
@@ -174,12 +186,48 @@ public final class HTTPConnection: @unchecked Sendable {
     private func prepareHandles() -> (Curl.Easy, MultiContext) {
         if let easy, let context { return (easy, context) }
         let easy = Curl.Easy()
-        let context = MultiContext(loop: loop)
+        let context: MultiContext
+        if let shared = loop.joinSharedMulti(key: connectionKey) {
+            context = shared
+            sharedKey = connectionKey
+        } else {
+            context = MultiContext(loop: loop)
+        }
         configure(easy)
-        context.onComplete = { [unowned self] _, code in self.finish(code) }
+        context.onComplete(of: easy) { [weak self] code in self?.finish(code) }
         self.easy = easy
         self.context = context
         return (easy, context)
+    }
+
+    /// Drops the handles and, with them, the TCP connection (loop thread).
+    private func releaseHandles() {
+        if let easy, let context {
+            Self.release(easy: easy, context: context, sharedKey: sharedKey, kept: keptConnection, loop: loop)
+        }
+        easy = nil
+        context = nil
+        sharedKey = nil
+        keptConnection = nil
+    }
+
+    /// Takes the handle off its multi handle so that its connection is never used again (loop thread).
+    private static func release(easy: Curl.Easy, context: MultiContext, sharedKey: String?, kept: KeptConnection?,
+                                loop: CurlEventLoop) {
+        context.forgetCompletion(of: easy)
+        // A transfer still running is cut short; libcurl closes its connection.
+        context.multi.remove(easy)
+        if let sharedKey {
+            // An idle connection stays in the shared cache. Shut down, libcurl finds it dead and
+            // closes it instead of handing it to the next transfer with this key. The socket is
+            // checked to be still that connection: libcurl may have closed it and reused the number.
+            if let kept {
+                _ = wf_shutdown_if_connection(kept.socket, Int32(kept.localPort), kept.peerIP, Int32(kept.peerPort))
+            }
+            loop.leaveSharedMulti(key: sharedKey)
+        } else {
+            context.detach()
+        }
     }
 
     private func configure(_ easy: Curl.Easy) {
@@ -281,6 +329,14 @@ public final class HTTPConnection: @unchecked Sendable {
     private func finish(_ code: CURLcode) {
         guard let easy, let context, let continuation = pending else { return }
         pending = nil
+        let localPort = easy.info(CURLINFO_LOCAL_PORT)
+        let peerIP = easy.infoString(CURLINFO_PRIMARY_IP) ?? "?"
+        let peerPort = easy.info(CURLINFO_PRIMARY_PORT)
+        if sharedKey != nil {
+            let socket = context.socket(of: easy)
+            keptConnection = code == CURLE_OK && socket >= 0
+                ? KeptConnection(socket: socket, localPort: localPort, peerIP: peerIP, peerPort: peerPort) : nil
+        }
         context.multi.remove(easy)
         let newConnections = easy.info(CURLINFO_NUM_CONNECTS)
         if code != CURLE_OK {
@@ -300,8 +356,8 @@ public final class HTTPConnection: @unchecked Sendable {
             headers: buffers.headers,
             body: buffers.body,
             newConnections: newConnections,
-            localPort: easy.info(CURLINFO_LOCAL_PORT),
-            remoteAddress: "\(easy.infoString(CURLINFO_PRIMARY_IP) ?? "?"):\(easy.info(CURLINFO_PRIMARY_PORT))",
+            localPort: localPort,
+            remoteAddress: "\(peerIP):\(peerPort)",
             certificatesPEM: options.tls.collectCertificate ? easy.certificatesPEM() : [],
             elapsed: TimeInterval(CurlEventLoop.nowNanoseconds() - started) / 1e9)
         continuation.resume(returning: response)

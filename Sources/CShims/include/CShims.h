@@ -1,7 +1,8 @@
 #ifndef WINFLEET_CSHIMS_H
 #define WINFLEET_CSHIMS_H
 // The one small C shim: typed wrappers for libcurl's variadic setopt/getinfo
-// calls, which Swift cannot call directly. Nothing else lives here.
+// calls, which Swift cannot call directly, and the socket-level calls of the
+// libcurl event loop (epoll, eventfd, sockaddr handling).
 #include <curl/curl.h>
 
 // libcurl's CURLAUTH_* are cast macros Swift cannot import.
@@ -38,6 +39,10 @@ CURLMcode wf_multi_setopt_timer_function(CURLM *multi, int (*fn)(CURLM *, long, 
 int wf_epoll_create(void);
 int wf_epoll_set(int epfd, int fd, int events);     /* add or modify */
 int wf_epoll_remove(int epfd, int fd);
+
+// Shuts down `fd` (both directions, the descriptor stays open for its owner to close) only if it is
+// still the TCP connection from `local_port` to `peer_ip`:`peer_port`; returns 1 when it did.
+int wf_shutdown_if_connection(int fd, int local_port, const char *peer_ip, int peer_port);
 int wf_epoll_wait(int epfd, int *fds, int *events, int capacity, int timeout_ms);
 int wf_eventfd_create(void);
 int wf_eventfd_signal(int fd);
