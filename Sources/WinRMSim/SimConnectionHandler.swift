@@ -366,7 +366,7 @@ final class SimConnectionHandler: ChannelInboundHandler {
             }
         }
         if delay.nanoseconds > 0 {
-            context.eventLoop.scheduleTask(in: delay, write)
+            SimDelayLine.current().hold(delay, on: context.eventLoop, write)
         } else {
             write()
         }
