@@ -366,7 +366,7 @@ final class SimConnectionHandler: ChannelInboundHandler {
             }
         }
         if delay.nanoseconds > 0 {
-            SimDelayLine.current().hold(delay, on: context.eventLoop, write)
+            SimDelayLine.current(for: delay).hold(delay, on: context.eventLoop, write)
         } else {
             write()
         }

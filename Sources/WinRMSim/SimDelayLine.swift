@@ -3,17 +3,28 @@ import NIOPosix
 
 /// Answers held back by the simulated network latency (`--latency-ms`).
 ///
-/// Every answer waits the same time, so they fall due in the order they were written: one queue and
-/// one timer per event loop serve them all, where a timer per answer cost the simulator a scheduled
+/// Answers that wait the same time fall due in the order they were written: one queue and one timer
+/// per event loop and delay serve them all, where a timer per answer cost the simulator a scheduled
 /// task, a promise and a timer re-arm for each of the thousands of answers a fleet run asks for.
+/// (Slow hosts wait longer, so each delay has its own line.)
 final class SimDelayLine {
-    private static let perThread = ThreadSpecificVariable<SimDelayLine>()
+    private final class Lines {
+        var byDelay: [Int64: SimDelayLine] = [:]
+    }
+    private static let perThread = ThreadSpecificVariable<Lines>()
 
-    /// The delay line of the calling event loop's thread.
-    static func current() -> SimDelayLine {
-        if let line = perThread.currentValue { return line }
+    /// The line for `delay` of the calling event loop's thread.
+    static func current(for delay: TimeAmount) -> SimDelayLine {
+        let lines: Lines
+        if let existing = perThread.currentValue {
+            lines = existing
+        } else {
+            lines = Lines()
+            perThread.currentValue = lines
+        }
+        if let line = lines.byDelay[delay.nanoseconds] { return line }
         let line = SimDelayLine()
-        perThread.currentValue = line
+        lines.byDelay[delay.nanoseconds] = line
         return line
     }
 

@@ -214,6 +214,24 @@ final class WinRSBehaviourTests: XCTestCase {
         started = Date()
         _ = try slow.createShell()
         XCTAssertGreaterThanOrEqual(Date().timeIntervalSince(started), 0.44)
+
+        // A slow host's answer waiting does not hold back a fast host's answer written after it on the
+        // same event loop. Connections are spread over the loops in turn, so one slow connection more
+        // than there are loops shares the fast connection's loop.
+        let slowClients = try (0...ProcessInfo.processInfo.activeProcessorCount).map { _ in try client(fleet, host: 1) }
+        let slowAnswers = DispatchGroup()
+        for slowClient in slowClients {
+            slowAnswers.enter()
+            Thread.detachNewThread {
+                _ = try? slowClient.createShell()
+                slowAnswers.leave()
+            }
+        }
+        Thread.sleep(forTimeInterval: 0.05)
+        started = Date()
+        _ = try fast.createShell()
+        XCTAssertLessThan(Date().timeIntervalSince(started), 0.35, "the fast answer waited for a slow one")
+        slowAnswers.wait()
     }
 
     // MARK: - Fault injection
