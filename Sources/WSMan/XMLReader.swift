@@ -14,6 +14,7 @@ import Foundation
 struct XMLReader {
     static let maximumDepth = 256
     static let xmlNamespace = "http://www.w3.org/XML/1998/namespace"
+    static let doctypeRefused = "document type declarations are not accepted (SOAP forbids them)"
 
     private let bytes: UnsafeBufferPointer<UInt8>
     private var position = 0
@@ -125,7 +126,7 @@ struct XMLReader {
             } else if startsWith("<?") {
                 try processingInstruction()
             } else if startsWith("<!DOCTYPE") {
-                throw error("document type declarations are not accepted (SOAP forbids them)")
+                throw error(XMLReader.doctypeRefused)
             } else {
                 return
             }
@@ -153,7 +154,7 @@ struct XMLReader {
                     } else if startsWith("<![CDATA[") {
                         try cdata()
                     } else if startsWith("<!DOCTYPE") {
-                        throw error("document type declarations are not accepted (SOAP forbids them)")
+                        throw error(XMLReader.doctypeRefused)
                     } else {
                         throw error("invalid markup after '<!'")
                     }
