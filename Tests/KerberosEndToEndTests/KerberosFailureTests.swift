@@ -10,32 +10,12 @@ import XCTest
 /// the KDC's time with its tickets (kdc_timesync), so its authenticators are two hours behind the
 /// simulated host, which runs on the real clock and refuses them with KRB_AP_ERR_SKEW — the error
 /// token on the 401 tells the client why. Address: 127.1.120.1, .11.
-final class KerberosClockSkewEndToEndTests: XCTestCase {
-    private static var realm: TestKDC?
-    private static var startError: Error?
-
-    override class func setUp() {
-        super.setUp()
-        do {
-            realm = try TestKDC.start(realm: "SKEW.WINFLEET.TEST", hosts: simHostNames(1), timeOffset: -7200)
-        } catch {
-            startError = error
-        }
-    }
-
-    override class func tearDown() {
-        try? realm?.stop()
-        realm = nil
-        super.tearDown()
-    }
-
-    override func setUpWithError() throws {
-        if let error = Self.startError { throw error }
-        Self.realm!.activate()
+final class KerberosClockSkewEndToEndTests: KDCTestCase {
+    override class func startRealm() throws -> TestKDC {
+        try TestKDC.start(realm: "SKEW.WINFLEET.TEST", hosts: simHostNames(1), timeOffset: -7200)
     }
 
     func testClockSkewIsNamedAndNegotiateDoesNotHideIt() async throws {
-        let realm = Self.realm!
         for (first, auth) in [("127.1.120.1", SimAuth.kerberos), ("127.1.120.11", SimAuth.negotiate)] {
             let sim = try KerberosSimFleet(realm: realm, first: first, hosts: 1, auth: auth)
             defer { sim.shutdown() }
@@ -53,34 +33,14 @@ final class KerberosClockSkewEndToEndTests: XCTestCase {
 }
 
 /// A realm whose KDC is down (started, then killed). Address: 127.1.121.1, .11.
-final class KerberosKDCDownEndToEndTests: XCTestCase {
-    private static var realm: TestKDC?
-    private static var startError: Error?
-
-    override class func setUp() {
-        super.setUp()
-        do {
-            let realm = try TestKDC.start(realm: "DOWN.WINFLEET.TEST", hosts: simHostNames(1))
-            try realm.stopKDCOnly()
-            self.realm = realm
-        } catch {
-            startError = error
-        }
-    }
-
-    override class func tearDown() {
-        try? realm?.stop()
-        realm = nil
-        super.tearDown()
-    }
-
-    override func setUpWithError() throws {
-        if let error = Self.startError { throw error }
-        Self.realm!.activate()
+final class KerberosKDCDownEndToEndTests: KDCTestCase {
+    override class func startRealm() throws -> TestKDC {
+        let realm = try TestKDC.start(realm: "DOWN.WINFLEET.TEST", hosts: simHostNames(1))
+        try realm.stopKDCOnly()
+        return realm
     }
 
     func testUnreachableKDCIsNamedForKerberosAndNegotiateUsesNTLM() async throws {
-        let realm = Self.realm!
         let kerberos = try KerberosSimFleet(realm: realm, first: "127.1.121.1", hosts: 1, auth: .kerberos)
         defer { kerberos.shutdown() }
         let (failed, _) = await runOnFleet(kerberos.plans)

@@ -13,29 +13,15 @@ import XCTest
 ///
 /// Addresses: 127.1.110.1-20, 127.1.111.1-3, 127.1.112.1-5, 127.1.113.1-3/.11/.21, 127.1.114.1-2/.11,
 /// 127.1.115.1, 127.1.116.1/.11, 127.1.117.1-2, 127.1.118.1/.11/.21, 127.1.119.1/.11, 127.1.124.1-2.
-final class KerberosFleetTests: XCTestCase {
-    private static var realm: TestKDC?
-    private static var startError: Error?
+final class KerberosFleetTests: KDCTestCase {
     private var scratch: URL!
 
-    override class func setUp() {
-        super.setUp()
-        do {
-            realm = try TestKDC.start(realm: "WINFLEET.TEST", hosts: simHostNames(20))
-        } catch {
-            startError = error
-        }
-    }
-
-    override class func tearDown() {
-        try? realm?.stop()
-        realm = nil
-        super.tearDown()
+    override class func startRealm() throws -> TestKDC {
+        try TestKDC.start(realm: "WINFLEET.TEST", hosts: simHostNames(20))
     }
 
     override func setUpWithError() throws {
-        if let error = Self.startError { throw error }
-        Self.realm!.activate()
+        try super.setUpWithError()
         scratch = FileManager.default.temporaryDirectory.appendingPathComponent("krb-e2e-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
     }
@@ -45,7 +31,6 @@ final class KerberosFleetTests: XCTestCase {
         if let scratch { try? FileManager.default.removeItem(at: scratch) }
     }
 
-    private var realm: TestKDC { Self.realm! }
 
     // MARK: password → ticket → sealed commands
 

@@ -8,29 +8,15 @@ import XCTest
 /// Independent clients against the Kerberos simulator: pypsrp (pyspnego + python-gssapi) over the
 /// wire, and the `winfleet` executable (`winfleet sim --auth kerberos --keytab`, then `winfleet run`).
 /// Addresses: 127.1.122.1-2, 127.1.123.1-3.
-final class KerberosInteropTests: XCTestCase {
-    private static var realm: TestKDC?
-    private static var startError: Error?
+final class KerberosInteropTests: KDCTestCase {
     private var scratch: URL!
 
-    override class func setUp() {
-        super.setUp()
-        do {
-            realm = try TestKDC.start(realm: "INTEROP.WINFLEET.TEST", hosts: simHostNames(3))
-        } catch {
-            startError = error
-        }
-    }
-
-    override class func tearDown() {
-        try? realm?.stop()
-        realm = nil
-        super.tearDown()
+    override class func startRealm() throws -> TestKDC {
+        try TestKDC.start(realm: "INTEROP.WINFLEET.TEST", hosts: simHostNames(3))
     }
 
     override func setUpWithError() throws {
-        if let error = Self.startError { throw error }
-        Self.realm!.activate()
+        try super.setUpWithError()
         scratch = FileManager.default.temporaryDirectory.appendingPathComponent("krb-interop-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
     }
@@ -39,7 +25,6 @@ final class KerberosInteropTests: XCTestCase {
         if let scratch { try? FileManager.default.removeItem(at: scratch) }
     }
 
-    private var realm: TestKDC { Self.realm! }
 
     // MARK: pypsrp
 

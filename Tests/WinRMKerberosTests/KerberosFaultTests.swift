@@ -8,33 +8,13 @@ import XCTest
 /// default, kept with its tickets), so its authenticators are stamped two hours behind the
 /// acceptor, which runs on the real clock: a Windows host whose clock is off against its
 /// domain. The acceptor answers KRB_AP_ERR_SKEW. No faketime needed.
-final class KerberosClockSkewTests: XCTestCase {
-    private static var kdc: TestKDC?
-    private static var startError: Error?
-
-    override class func setUp() {
-        super.setUp()
-        do {
-            let kdc = try TestKDC.start(realm: "SKEW.WINFLEET.TEST", hosts: ["win0001"], timeOffset: -7200)
-            self.kdc = kdc
-        } catch {
-            startError = error
-        }
-    }
-
-    override class func tearDown() {
-        try? kdc?.stop()
-        kdc = nil
-        super.tearDown()
-    }
-
-    override func setUpWithError() throws {
-        if let error = Self.startError { throw error }
-        Self.kdc!.activate()
+final class KerberosClockSkewTests: KDCTestCase {
+    override class func startRealm() throws -> TestKDC {
+        try TestKDC.start(realm: "SKEW.WINFLEET.TEST", hosts: ["win0001"], timeOffset: -7200)
     }
 
     func testClockSkewOnTheServerAndOnTheClient() throws {
-        let kdc = Self.kdc!
+        let kdc = realm
         for mechanism in KerberosMechanism.allCases {
             let client = try KerberosClientContext(targetName: kdc.hostBasedName("win0001"), mechanism: mechanism,
                                                    credential: .password(principal: kdc.user, password: kdc.password))
@@ -50,29 +30,15 @@ final class KerberosClockSkewTests: XCTestCase {
 }
 
 /// A KDC that is down: started for real, then stopped.
-final class KerberosKDCDownTests: XCTestCase {
-    private static var kdc: TestKDC?
-    private static var startError: Error?
+final class KerberosKDCDownTests: KDCTestCase {
     private var scratch: URL!
 
-    override class func setUp() {
-        super.setUp()
-        do {
-            kdc = try TestKDC.start(realm: "DOWN.WINFLEET.TEST", hosts: ["win0001"])
-        } catch {
-            startError = error
-        }
-    }
-
-    override class func tearDown() {
-        try? kdc?.stop()
-        kdc = nil
-        super.tearDown()
+    override class func startRealm() throws -> TestKDC {
+        try TestKDC.start(realm: "DOWN.WINFLEET.TEST", hosts: ["win0001"])
     }
 
     override func setUpWithError() throws {
-        if let error = Self.startError { throw error }
-        Self.kdc!.activate()
+        try super.setUpWithError()
         scratch = FileManager.default.temporaryDirectory.appendingPathComponent("krb-down-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
     }
@@ -82,7 +48,7 @@ final class KerberosKDCDownTests: XCTestCase {
     }
 
     func testUnreachableKDCNamesTheRealm() throws {
-        let kdc = Self.kdc!
+        let kdc = realm
         // A TGT from while the KDC was up: the service ticket then needs the KDC.
         let cache = "FILE:" + scratch.appendingPathComponent("ccache").path
         try kdc.kinit(cache: cache)

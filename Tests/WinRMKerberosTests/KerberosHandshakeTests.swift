@@ -4,31 +4,15 @@ import XCTest
 @testable import WinRMKerberos
 
 /// Client and server contexts against a real MIT KDC started for this class.
-final class KerberosHandshakeTests: XCTestCase {
-    private static var kdc: TestKDC?
-    private static var startError: Error?
+final class KerberosHandshakeTests: KDCTestCase {
     private var scratch: URL!
 
-    override class func setUp() {
-        super.setUp()
-        do {
-            let kdc = try TestKDC.start(hosts: ["win0001", "win0002"], rc4Hosts: ["legacy01"])
-            kdc.activate()
-            self.kdc = kdc
-        } catch {
-            startError = error
-        }
-    }
-
-    override class func tearDown() {
-        try? kdc?.stop()
-        kdc = nil
-        super.tearDown()
+    override class func startRealm() throws -> TestKDC {
+        try TestKDC.start(hosts: ["win0001", "win0002"], rc4Hosts: ["legacy01"])
     }
 
     override func setUpWithError() throws {
-        if let error = Self.startError { throw error }  // a missing KDC fails every test
-        Self.kdc!.activate()
+        try super.setUpWithError()
         scratch = FileManager.default.temporaryDirectory.appendingPathComponent("krb-test-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
     }
@@ -38,7 +22,7 @@ final class KerberosHandshakeTests: XCTestCase {
         if let scratch { try? FileManager.default.removeItem(at: scratch) }
     }
 
-    private var kdc: TestKDC { Self.kdc! }
+    private var kdc: TestKDC { realm }
 
     private func passwordCredential() -> KerberosCredential {
         .password(principal: kdc.user, password: kdc.password)

@@ -8,29 +8,15 @@ import XCTest
 /// against its server, over a line protocol (base64 per line) on the Python process's
 /// stdin/stdout. Needs `pip install "pyspnego[kerberos]"` (python-gssapi + krb5); its
 /// absence fails the test.
-final class PyspnegoInteropTests: XCTestCase {
-    private static var kdc: TestKDC?
-    private static var startError: Error?
+final class PyspnegoInteropTests: KDCTestCase {
     private var scratch: URL!
 
-    override class func setUp() {
-        super.setUp()
-        do {
-            kdc = try TestKDC.start(realm: "PY.WINFLEET.TEST", hosts: ["win0001"])
-        } catch {
-            startError = error
-        }
-    }
-
-    override class func tearDown() {
-        try? kdc?.stop()
-        kdc = nil
-        super.tearDown()
+    override class func startRealm() throws -> TestKDC {
+        try TestKDC.start(realm: "PY.WINFLEET.TEST", hosts: ["win0001"])
     }
 
     override func setUpWithError() throws {
-        if let error = Self.startError { throw error }
-        Self.kdc!.activate()
+        try super.setUpWithError()
         scratch = FileManager.default.temporaryDirectory.appendingPathComponent("krb-py-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         let check = try TestKDC.run(try python(), ["-c", "import spnego, gssapi, krb5; from gssapi.raw import IOV"],
@@ -45,7 +31,7 @@ final class PyspnegoInteropTests: XCTestCase {
         if let scratch { try? FileManager.default.removeItem(at: scratch) }
     }
 
-    private var kdc: TestKDC { Self.kdc! }
+    private var kdc: TestKDC { realm }
 
     private static let messages: [Int] = [1, 100 * 1024, 37, 5000]
 
