@@ -63,10 +63,10 @@ let package = Package(
         .testTarget(name: "WinRMKerberosTests", dependencies: ["WinRMKerberos", "TestSupport"]),
         .testTarget(name: "FleetStoreTests", dependencies: ["FleetStore"]),
         .testTarget(name: "ConsoleTests", dependencies: ["Console"], exclude: ["Golden"]),
-        .testTarget(name: "ConsoleTmuxTests"),
+        .testTarget(name: "ConsoleTmuxTests", dependencies: ["TestSupport"]),
         .testTarget(name: "WinRMSimTests", dependencies: ["WinRMSim", "WSMan", "WinRMAuth"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Fleet", "WinRMSim"]),
-        .testTarget(name: "ProxyTests", dependencies: ["Fleet", "WinRMSim", "Inventory", "WinRMTransport"]),
+        .testTarget(name: "ProxyTests", dependencies: ["Fleet", "WinRMSim", "Inventory", "WinRMTransport", "TestSupport"]),
         .testTarget(name: "KerberosEndToEndTests", dependencies: ["Fleet", "WinRMSim", "WinRMKerberos", "WinRMTransport", "Inventory", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// Drives the real `winfleet` binary in tmux against `winfleet sim`: start, filter, mark,
@@ -148,41 +149,18 @@ final class ConsoleTmuxTests: XCTestCase {
 
     struct ScreenNeverShowed: Error { var text: String }
 
-    /// Runs a command and returns its status and output. Spawned with an empty signal mask and
-    /// reaped with waitpid: the test runner's threads block signals, and a tmux server started
-    /// through Foundation's `Process` inherits that mask (and any output pipe) and hangs the run.
+    /// Runs a command and returns its status and output (a `SpawnedProcess`, so that a tmux server
+    /// it starts does not inherit the test runner's blocked signals or an output pipe).
     @discardableResult
     static func shell(_ arguments: [String], captureOutput: Bool = true) -> (status: Int32, output: String) {
         let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("tmux-out-\(UUID().uuidString)").path
         defer { unlink(outputPath) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, captureOutput ? outputPath : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        let argv: [UnsafeMutablePointer<CChar>?] = (["/usr/bin/env"] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var child: pid_t = 0
-        guard posix_spawn(&child, "/usr/bin/env", &actions, &attributes, argv, environ) == 0 else {
+        guard let child = try? SpawnedProcess("/usr/bin/env", arguments, outputPath: captureOutput ? outputPath : "/dev/null") else {
             return (-1, "cannot run \(arguments.joined(separator: " "))")
         }
-        var status: Int32 = 0
-        while waitpid(child, &status, 0) < 0 && errno == EINTR {}
+        let status = child.waitForExit()
         let output = captureOutput ? ((try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "") : ""
-        let exitStatus: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : -1
-        return (exitStatus, output)
+        return (status, output)
     }
 
     static func which(_ tool: String) -> String? {

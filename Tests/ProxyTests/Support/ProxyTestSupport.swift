@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 #if canImport(Glibc)
 import Glibc
@@ -170,63 +171,4 @@ func winfleetEnvironment(stateHome: String, extra: [String: String]) -> [String:
 func writeInventoryFile(_ inventory: [String: Any], to path: String) throws {
     let data = try JSONSerialization.data(withJSONObject: inventory, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
     try data.write(to: URL(fileURLWithPath: path))
-}
-
-/// A long-running child (a proxy), started with `posix_spawn` and an empty signal mask: the test
-/// runner's threads block SIGTERM, and Foundation's `Process` passes that mask on, so a proxy
-/// started through it would ignore the polite way to stop it.
-final class SpawnedProcess {
-    let pid: pid_t
-    let executable: String
-    private var exited = false
-
-    /// Starts `executable arguments…` with stdout and stderr appended to `outputPath`.
-    init(_ executable: String, _ arguments: [String], outputPath: String) throws {
-        self.executable = executable
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var child: pid_t = 0
-        let status = posix_spawn(&child, executable, &actions, &attributes, argv, environ)
-        guard status == 0 else { throw ProxyTestError("cannot start \(executable): \(String(cString: strerror(status)))") }
-        pid = child
-    }
-
-    var isRunning: Bool {
-        if exited { return false }
-        var status: Int32 = 0
-        let result = waitpid(pid, &status, WNOHANG)
-        if result == pid || (result < 0 && errno == ECHILD) { exited = true }
-        return !exited
-    }
-
-    /// `signal` (SIGTERM unless told), then SIGKILL if it has not exited within `timeout`.
-    func stop(signal: Int32 = SIGTERM, timeout: TimeInterval = 5) {
-        guard isRunning else { return }
-        kill(pid, signal)
-        let deadline = Date().addingTimeInterval(timeout)
-        while isRunning && Date() < deadline { usleep(20_000) }
-        if isRunning {
-            kill(pid, SIGKILL)
-            var status: Int32 = 0
-            waitpid(pid, &status, 0)
-            exited = true
-        }
-    }
 }
