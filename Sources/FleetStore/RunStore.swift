@@ -142,9 +142,7 @@ public final class RunStore: @unchecked Sendable {
 
     /// Records one host result in its own transaction; it is committed when this returns.
     public func record(result: HostResultRecord) throws {
-        try withConnection(writing: "recording the result of \(result.host)") { connection in
-            try Self.insert(result, into: connection)
-        }
+        try record(results: [result], events: [])
     }
 
     /// Records several host results in one transaction: all or none.
