@@ -25,7 +25,7 @@ final class PyWinRMInteropTests: XCTestCase {
 
     private func requirePyWinRM() throws {
         guard (try? python("import winrm"))?.status == 0 else {
-            throw XCTSkip("pywinrm is not installed (pip install pywinrm)")
+            throw MissingPeer(description: "pywinrm is not installed: pip install pywinrm (scripts/setup does)")
         }
     }
 
@@ -106,7 +106,9 @@ final class PyPSRPInteropTests: XCTestCase {
         check.arguments = ["python3", "-c", "import pypsrp.client"]
         try check.run()
         check.waitUntilExit()
-        guard check.terminationStatus == 0 else { throw XCTSkip("pypsrp is not installed (pip install pypsrp)") }
+        guard check.terminationStatus == 0 else {
+            throw MissingPeer(description: "pypsrp is not installed: pip install pypsrp (scripts/setup does)")
+        }
 
         let fleet = try TestFleet.start { $0.auth = .negotiate; $0.https = true }
         defer { fleet.shutdown() }
@@ -142,4 +144,9 @@ final class PyPSRPInteropTests: XCTestCase {
         XCTAssertEqual(fleet.counters.authenticationFailures, 0)
         XCTAssertGreaterThanOrEqual(fleet.counters.authenticationsCompleted, 1)
     }
+}
+
+/// An independent peer the interop tests run against is missing: the test fails, it does not skip.
+struct MissingPeer: Error, CustomStringConvertible {
+    let description: String
 }
