@@ -73,7 +73,9 @@ final class SimulatedFleetTests: XCTestCase {
         XCTAssertTrue(pem.hasPrefix("-----BEGIN CERTIFICATE-----"))
 
         // curl verifies the chain and the IP SAN of every host address against the written CA file.
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/curl") else { return }
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/curl") else {
+            throw MissingPeer(description: "the curl command is not installed: apt-get install curl (scripts/setup does)")
+        }
         for host in fleet.hosts {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
