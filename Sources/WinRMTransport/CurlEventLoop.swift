@@ -20,11 +20,20 @@ public final class CurlEventLoop: @unchecked Sendable {
     // Loop-thread state only.
     fileprivate var socketOwners: [curl_socket_t: MultiContext] = [:]
     private var timers = TimerHeap()
-    private var sharedContext: MultiContext?
-    /// Connection keys (target and proxy) of the transfers on `sharedContext`.
-    private var sharedKeys: Set<String> = []
+    /// The shared multi handles, the newest (the one being filled) last.
+    private var sharedMultis: [SharedMulti] = []
+    private let connectionsPerSharedMulti: Int
 
-    init() {
+    /// A multi handle several connections share, and their connection keys (target and proxy).
+    private struct SharedMulti {
+        let context: MultiContext
+        var keys: Set<String> = []
+    }
+
+    /// `connectionsPerSharedMulti`: how many connections one shared multi handle carries (see
+    /// `joinSharedMulti`).
+    init(connectionsPerSharedMulti: Int = 32) {
+        self.connectionsPerSharedMulti = connectionsPerSharedMulti
         epollFD = wf_epoll_create()
         wakeFD = wf_eventfd_create()
         precondition(epollFD >= 0 && wakeFD >= 0, "epoll/eventfd unavailable: \(String(cString: strerror(errno)))")
@@ -85,35 +94,47 @@ public final class CurlEventLoop: @unchecked Sendable {
         }
     }
 
-    /// The loop's shared multi handle for a connection with this key (what libcurl matches before
-    /// reusing a cached connection: target and proxy), or nil when a connection on the shared handle
+    /// A shared multi handle for a connection with this key (what libcurl matches before reusing a
+    /// cached connection: target and proxy), or nil when a connection on the handle being filled
     /// already has the key (loop thread).
     ///
-    /// One multi handle for most connections saves a multi handle's memory (a 29 KB socket hash) and
-    /// wake-up socket pair per host. Its connection cache is shared, and libcurl hands a cached
-    /// connection to any transfer that matches it; no two transfers on it have the same key, so none
-    /// can be handed another's authenticated connection. A second connection with a key already
-    /// present gets a multi handle of its own.
+    /// Sharing saves a multi handle's memory (a 29 KB socket hash) and wake-up socket pair per host.
+    /// Connections on one multi handle share its connection cache, and libcurl hands a cached
+    /// connection to any transfer that matches it; no two transfers on one handle have the same key,
+    /// so none can be handed another's authenticated connection. A second connection with a key
+    /// already present gets a multi handle of its own.
+    ///
+    /// A shared handle carries at most `connectionsPerSharedMulti` connections: libcurl 7.88 walks
+    /// the whole connection cache whenever a transfer is taken off its multi handle and the whole DNS
+    /// cache whenever one ends, so a request's cost grows with the connections on its handle.
     func joinSharedMulti(key: String) -> MultiContext? {
-        guard sharedKeys.insert(key).inserted else { return nil }
-        if let sharedContext { return sharedContext }
-        let context = MultiContext(loop: self)
-        // libcurl otherwise keeps at most four cached connections per added transfer and closes the
-        // oldest idle ones beyond that: idle sessions of other hosts.
-        context.multi.setMaximumCachedConnections(1 << 30)
-        sharedContext = context
-        return context
+        if sharedMultis.isEmpty || sharedMultis[sharedMultis.count - 1].keys.count >= connectionsPerSharedMulti {
+            let context = MultiContext(loop: self)
+            // libcurl otherwise keeps at most four cached connections per added transfer and closes
+            // the oldest idle ones beyond that: idle sessions of other hosts.
+            context.multi.setMaximumCachedConnections(1 << 30)
+            sharedMultis.append(SharedMulti(context: context))
+        }
+        let newest = sharedMultis.count - 1
+        guard sharedMultis[newest].keys.insert(key).inserted else { return nil }
+        return sharedMultis[newest].context
     }
 
-    /// Gives the key back (loop thread). The caller has made its idle connection unusable first.
-    func leaveSharedMulti(key: String) {
-        sharedKeys.remove(key)
+    /// Gives the key back (loop thread). The caller has made its idle connection unusable first. A
+    /// shared handle left without connections, other than the one being filled, is closed.
+    func leaveSharedMulti(key: String, context: MultiContext) {
+        guard let index = sharedMultis.firstIndex(where: { $0.context === context }) else { return }
+        sharedMultis[index].keys.remove(key)
+        if sharedMultis[index].keys.isEmpty && index != sharedMultis.count - 1 {
+            sharedMultis.remove(at: index).context.detach()
+        }
     }
 
-    /// The keys of the connections on the shared multi handle, read on the loop thread (tests).
-    func sharedMultiKeys() async -> Set<String> {
+    /// The keys of the connections on each shared multi handle, oldest handle first, read on the
+    /// loop thread (tests).
+    func sharedMultiKeys() async -> [Set<String>] {
         await withCheckedContinuation { continuation in
-            execute { continuation.resume(returning: self.sharedKeys) }
+            execute { continuation.resume(returning: self.sharedMultis.map(\.keys)) }
         }
     }
 

@@ -102,7 +102,7 @@ public final class HTTPConnection: @unchecked Sendable {
     private var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
     private var closed = false
     private var pinnedPublicKey: String?
-    /// Set while the handle is on the loop's shared multi handle.
+    /// Set while the handle is on one of the loop's shared multi handles.
     private var sharedKey: String?
     /// The connection the last transfer left in libcurl's cache.
     private var keptConnection: KeptConnection?
@@ -224,7 +224,7 @@ public final class HTTPConnection: @unchecked Sendable {
             if let kept {
                 _ = wf_shutdown_if_connection(kept.socket, Int32(kept.localPort), kept.peerIP, Int32(kept.peerPort))
             }
-            loop.leaveSharedMulti(key: sharedKey)
+            loop.leaveSharedMulti(key: sharedKey, context: context)
         } else {
             context.detach()
         }

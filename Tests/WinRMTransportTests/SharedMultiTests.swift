@@ -7,7 +7,7 @@ import XCTest
 /// the line that makes that safe: no connection is ever handed another one's TCP connection, and a
 /// dropped connection is really gone. Each test uses a loop of its own.
 ///
-/// Address slice: 127.1.59.6-127.1.59.10 (raw servers).
+/// Address slice: 127.1.59.6-127.1.59.15 (raw servers; .11 and .12 are targets behind the proxy).
 final class SharedMultiTests: XCTestCase {
     private func server(_ address: String) throws -> RawHTTPServer {
         let server = try RawHTTPServer(address: address) { _ in .text(200, "OK", contentType: "text/plain", "ok") }
@@ -36,7 +36,7 @@ final class SharedMultiTests: XCTestCase {
         XCTAssertEqual(secondPorts.count, 1, "one TCP connection for all of the second's requests")
         XCTAssertTrue(firstPorts.isDisjoint(with: secondPorts), "never each other's connection")
         let keys = await loop.sharedMultiKeys()
-        XCTAssertEqual(keys, [host.url], "the second connection with the same key got a multi handle of its own")
+        XCTAssertEqual(keys, [[host.url]], "the second connection with the same key got a multi handle of its own")
     }
 
     func testHostsWithDistinctKeysShareOneMultiHandle() async throws {
@@ -45,7 +45,28 @@ final class SharedMultiTests: XCTestCase {
         let connections = hosts.map { HTTPConnection(options: HTTPConnectionOptions(url: $0.url), loop: loop) }
         for connection in connections { _ = try await post(connection) }
         let keys = await loop.sharedMultiKeys()
-        XCTAssertEqual(keys, Set(hosts.map(\.url)))
+        XCTAssertEqual(keys, [Set(hosts.map(\.url))])
+    }
+
+    /// libcurl's per-request work walks its multi handle's whole connection and DNS caches, so a
+    /// shared handle is filled only up to its size; one left without connections is closed.
+    func testSharedMultiHandlesHoldAtMostTheirSizeAndCloseWhenEmpty() async throws {
+        let loop = CurlEventLoop(connectionsPerSharedMulti: 2)
+        let hosts = try ["127.1.59.13", "127.1.59.14", "127.1.59.15"].map(server)
+        var connections = hosts.map { HTTPConnection(options: HTTPConnectionOptions(url: $0.url), loop: loop) }
+        for connection in connections { _ = try await post(connection) }
+        var keys = await loop.sharedMultiKeys()
+        XCTAssertEqual(keys, [Set(hosts[0...1].map(\.url)), [hosts[2].url]])
+
+        for connection in connections[0...1] { await connection.reset() }
+        keys = await loop.sharedMultiKeys()
+        XCTAssertEqual(keys, [[hosts[2].url]], "the emptied handle was closed, the one being filled kept")
+
+        // Reset connections come back on the handle being filled, then on a new one.
+        for connection in connections[0...1] { _ = try await post(connection) }
+        keys = await loop.sharedMultiKeys()
+        XCTAssertEqual(keys, [Set([hosts[2].url, hosts[0].url]), [hosts[1].url]])
+        connections.removeAll()
     }
 
     func testResetDropsTheConnectionThatStaysInTheSharedCache() async throws {
@@ -90,6 +111,6 @@ final class SharedMultiTests: XCTestCase {
         XCTAssertEqual(b.newConnections, 1)
         XCTAssertEqual(proxy.requests.map(\.path), ["http://127.1.59.11:5985/wsman", "http://127.1.59.12:5985/wsman"])
         let keys = await loop.sharedMultiKeys()
-        XCTAssertEqual(keys.count, 1, "one forwarded connection per proxy on the shared handle: \(keys)")
+        XCTAssertEqual(keys.map(\.count), [1], "one forwarded connection per proxy on the shared handle: \(keys)")
     }
 }
