@@ -244,6 +244,10 @@ public final class HTTPConnection: @unchecked Sendable {
         easy.set(CURLOPT_WRITEDATA, pointer: buffersPointer)
         easy.set(CURLOPT_HEADERDATA, pointer: buffersPointer)
         easy.set(CURLOPT_READDATA, pointer: buffersPointer)
+        // A streamed body is read through a buffer libcurl allocates for every such request, 64 KB
+        // unless told: with a thousand Commands in flight that is 64 MB of heap grown page by page.
+        // The smallest libcurl takes is plenty for envelopes of a few KB.
+        easy.set(CURLOPT_UPLOAD_BUFFERSIZE, 16 * 1024)
         easy.set(CURLOPT_SEEKDATA, pointer: buffersPointer)
         easy.setReadFunction { destination, size, count, user in
             guard let destination, let user else { return 0 }
