@@ -1,15 +1,24 @@
 import CCurl
 import CShims
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// One thread that carries out every libcurl transfer of the process: an epoll loop
-/// driving its multi handles through `curl_multi_socket_action`, so thousands of
-/// transfers are in flight on one thread instead of a thread per host.
+/// A thread that carries out libcurl transfers: an epoll loop driving its multi handles through
+/// `curl_multi_socket_action`, so thousands of transfers are in flight on a few threads instead of
+/// a thread per host.
 public final class CurlEventLoop: @unchecked Sendable {
-    public static let shared = CurlEventLoop()
+    /// One loop per core. A fleet's connections are dealt out over them: opening a thousand
+    /// loopback or LAN connections and sending their first requests is work for more than one core.
+    private static let loops = (0..<max(1, ProcessInfo.processInfo.activeProcessorCount)).map { _ in CurlEventLoop() }
+    private static let nextLoop = Atomic<Int>(0)
+
+    /// The loop for the next connection, in turn.
+    public static func next() -> CurlEventLoop {
+        loops[nextLoop.wrappingAdd(1, ordering: .relaxed).oldValue % loops.count]
+    }
 
     private let epollFD: Int32
     private let wakeFD: Int32

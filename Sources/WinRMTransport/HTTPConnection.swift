@@ -114,7 +114,7 @@ public final class HTTPConnection: @unchecked Sendable {
         var peerPort: Int
     }
 
-    public init(options: HTTPConnectionOptions, loop: CurlEventLoop = .shared) {
+    public init(options: HTTPConnectionOptions, loop: CurlEventLoop = .next()) {
         self.options = options
         self.loop = loop
     }

@@ -80,7 +80,7 @@ public final class WinRMConnection: @unchecked Sendable {
     var lastResponseAt: Date?
     static let idleCloseExpected: TimeInterval = 30
 
-    public init(config: WinRMConnectionConfig, loop: CurlEventLoop = .shared) {
+    public init(config: WinRMConnectionConfig, loop: CurlEventLoop = .next()) {
         self.config = config
         var options = HTTPConnectionOptions(url: config.endpoint.absoluteString)
         options.connectTimeout = config.connectTimeout
