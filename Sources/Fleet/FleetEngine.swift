@@ -77,14 +77,20 @@ public final class FleetEngine: @unchecked Sendable {
             sessions[plan.host.name] = HostSession(plan: plan, policy: policy, shellOptions: shellOptions)
         }
         self.sessions = sessions
-        delivery = StoreThenPublish(store: { [unowned self] entries in
+        // Weak: the writer thread may still be storing while the engine is released.
+        delivery = StoreThenPublish(store: { [weak self] entries in
+            guard let self else { return }
             do { try self.recorder?.record(entries) } catch { self.reportStoreProblem(error) }
-        }, publish: { [unowned self] update in self.publish(update) })
+        }, publish: { [weak self] update in self?.publish(update) })
         for session in sessions.values {
             let name = session.name
             session.onEvent = { [weak self] event in self?.sessionEvent(event) }
             session.onStateChange = { [weak self] state in self?.publish(.sessionState(host: name, state: state)) }
         }
+    }
+
+    deinit {
+        delivery.stop()
     }
 
     public func observe(_ observer: @escaping @Sendable (RunUpdate) -> Void) {
@@ -259,6 +265,8 @@ public final class FleetEngine: @unchecked Sendable {
                 group.addTask { await session.close() }
             }
         }
+        // The events of closing are stored before the caller exits.
+        delivery.flush()
     }
 }
 

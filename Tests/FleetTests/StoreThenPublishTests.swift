@@ -54,6 +54,49 @@ final class StoreThenPublishTests: XCTestCase {
             XCTAssertEqual(shown, (0...50).map { "h\($0)" }, "shown in the order reported")
             XCTAssertEqual(shownBeforeStored, [])
         }
+        delivery.stop()
+    }
+
+    /// Commit delay: what is reported within the delay after a commit waits for the next one, all of
+    /// it in one commit; `flush` stores it at once instead of waiting the delay out.
+    func testReportsWithinTheCommitDelayShareOneCommitThatFlushBringsForward() {
+        let lock = NSLock()
+        var batches: [Int] = []
+        var shown: [String] = []
+        let delivery = StoreThenPublish(commitDelay: 3600, store: { entries in
+            lock.withLock { batches.append(entries.count) }
+        }, publish: { update in
+            if case .result(let result) = update { lock.withLock { shown.append(result.host) } }
+        })
+        delivery.submit(.init(entry: .result(result("h0"), runID: 1), updates: [.result(result("h0"))]))
+        delivery.flush()
+        for index in 1...20 {
+            delivery.submit(.init(entry: .result(result("h\(index)"), runID: 1), updates: [.result(result("h\(index)"))]))
+        }
+        Thread.sleep(forTimeInterval: 0.05)
+        lock.withLock {
+            XCTAssertEqual(batches, [1], "the delay holds the next commit")
+            XCTAssertEqual(shown, ["h0"], "nothing shown before its commit")
+        }
+        delivery.flush()
+        lock.withLock {
+            XCTAssertEqual(batches, [1, 20])
+            XCTAssertEqual(shown, (0...20).map { "h\($0)" })
+        }
+        delivery.stop()
+    }
+
+    /// Updates with nothing to store are not held by the commit delay.
+    func testUpdatesWithNothingToStoreAreNotDelayed() {
+        let shown = DispatchSemaphore(value: 0)
+        let delivery = StoreThenPublish(commitDelay: 3600, store: { _ in }, publish: { update in
+            if case .hostState = update { shown.signal() }
+        })
+        delivery.submit(.init(entry: .result(result("h0"), runID: 1), updates: []))
+        delivery.flush()
+        delivery.submit(.init(entry: nil, updates: [.hostState(host: "h1", state: .running)]))
+        XCTAssertEqual(shown.wait(timeout: .now() + 5), .success, "published without waiting out the delay")
+        delivery.stop()
     }
 
     func testUpdatesWithoutAnEntryAreShownInOrderToo() {
@@ -67,5 +110,6 @@ final class StoreThenPublishTests: XCTestCase {
         delivery.flush()
         XCTAssertEqual(shown, ["a", "b"])
         XCTAssertEqual(commits, 1, "an item with nothing to store commits nothing")
+        delivery.stop()
     }
 }
