@@ -18,6 +18,7 @@ CURLcode wf_easy_setopt_header_function(CURL *easy, size_t (*fn)(char *, size_t,
 
 CURLcode wf_easy_setopt_read_function(CURL *easy, size_t (*fn)(char *, size_t, size_t, void *)) { return curl_easy_setopt(easy, CURLOPT_READFUNCTION, fn); }
 CURLcode wf_easy_setopt_seek_function(CURL *easy, int (*fn)(void *, curl_off_t, int)) { return curl_easy_setopt(easy, CURLOPT_SEEKFUNCTION, fn); }
+CURLcode wf_easy_setopt_closesocket_function(CURL *easy, int (*fn)(void *, curl_socket_t)) { return curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, fn); }
 
 CURLcode wf_easy_getinfo_long(CURL *easy, CURLINFO info, long *value) { return curl_easy_getinfo(easy, info, value); }
 CURLcode wf_easy_getinfo_string(CURL *easy, CURLINFO info, char **value) { return curl_easy_getinfo(easy, info, value); }
@@ -38,11 +39,14 @@ static uint32_t wf_to_epoll(int events) {
 
 int wf_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
 
-int wf_epoll_set(int epfd, int fd, int events) {
+int wf_epoll_add(int epfd, int fd, int events) {
     struct epoll_event event = { .events = wf_to_epoll(events), .data = { .fd = fd } };
-    if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &event) == 0) return 0;
-    if (errno == EEXIST) return epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &event);
-    return -1;
+    return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &event);
+}
+
+int wf_epoll_modify(int epfd, int fd, int events) {
+    struct epoll_event event = { .events = wf_to_epoll(events), .data = { .fd = fd } };
+    return epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &event);
 }
 
 int wf_epoll_remove(int epfd, int fd) { return epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL); }

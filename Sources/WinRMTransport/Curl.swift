@@ -95,6 +95,10 @@ public enum Curl {
             check(wf_easy_setopt_seek_function(handle, fn), CURLOPT_SEEKFUNCTION)
         }
 
+        func setCloseSocketFunction(_ fn: @escaping @convention(c) (UnsafeMutableRawPointer?, curl_socket_t) -> Int32) {
+            check(wf_easy_setopt_closesocket_function(handle, fn), CURLOPT_CLOSESOCKETFUNCTION)
+        }
+
         func setHeaders(_ headers: [String]) {
             if headers == listedHeaders && headerList != nil { return }
             listedHeaders = headers

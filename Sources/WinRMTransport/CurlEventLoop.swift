@@ -27,7 +27,12 @@ public final class CurlEventLoop: @unchecked Sendable {
     private var thread: Thread?
 
     // Loop-thread state only.
+    /// The multi handle whose transfer watches each socket now.
     fileprivate var socketOwners: [curl_socket_t: MultiContext] = [:]
+    /// What each socket registered with epoll waits for. A kept connection's socket stays registered
+    /// between requests (libcurl says "remove" at the end of every transfer): the next request costs
+    /// no epoll_ctl, or one to change direction, instead of a DEL and an ADD.
+    private var registeredInterest: [curl_socket_t: Int32] = [:]
     private var timers = TimerHeap()
     /// The shared multi handles, the newest (the one being filled) last.
     private var sharedMultis: [SharedMulti] = []
@@ -46,7 +51,7 @@ public final class CurlEventLoop: @unchecked Sendable {
         epollFD = wf_epoll_create()
         wakeFD = wf_eventfd_create()
         precondition(epollFD >= 0 && wakeFD >= 0, "epoll/eventfd unavailable: \(String(cString: strerror(errno)))")
-        _ = wf_epoll_set(epollFD, wakeFD, WF_EV_IN)
+        _ = wf_epoll_add(epollFD, wakeFD, WF_EV_IN)
         let thread = Thread { [unowned self] in self.run() }
         thread.name = "winfleet-curl"
         thread.stackSize = 1 << 20
@@ -86,7 +91,13 @@ public final class CurlEventLoop: @unchecked Sendable {
                     _ = wf_eventfd_drain(wakeFD)
                     continue
                 }
-                guard let context = socketOwners[fd] else { continue }
+                guard let context = socketOwners[fd] else {
+                    // An idle kept connection has something to say (mostly: the peer closed it).
+                    // libcurl finds out when it next looks at the connection; until then, silence.
+                    _ = wf_epoll_remove(epollFD, fd)
+                    registeredInterest[fd] = nil
+                    continue
+                }
                 var mask: Int32 = 0
                 if events[index] & WF_EV_IN != 0 { mask |= CURL_CSELECT_IN }
                 if events[index] & WF_EV_OUT != 0 { mask |= CURL_CSELECT_OUT }
@@ -157,7 +168,7 @@ public final class CurlEventLoop: @unchecked Sendable {
 
     fileprivate func watch(_ socket: curl_socket_t, what: Int32, context: MultiContext) {
         if what == CURL_POLL_REMOVE {
-            _ = wf_epoll_remove(epollFD, socket)
+            // Stays registered (see registeredInterest); events without an owner are dropped.
             socketOwners[socket] = nil
             return
         }
@@ -167,10 +178,25 @@ public final class CurlEventLoop: @unchecked Sendable {
         case CURL_POLL_OUT: events = WF_EV_OUT
         default: events = WF_EV_IN | WF_EV_OUT
         }
-        // A socket number can come back for another connection after a close that
-        // epoll already forgot; wf_epoll_set adds or modifies as needed.
-        _ = wf_epoll_set(epollFD, socket, events)
         socketOwners[socket] = context
+        switch registeredInterest[socket] {
+        case events?:
+            return
+        case nil:
+            _ = wf_epoll_add(epollFD, socket, events)
+        default:
+            _ = wf_epoll_modify(epollFD, socket, events)
+        }
+        registeredInterest[socket] = events
+    }
+
+    /// libcurl closes one of its sockets (loop thread, from the close-socket callback every easy
+    /// handle of this loop sets). Closing drops it from epoll; the number may come back for a new
+    /// socket, which must then be added again.
+    func closeSocket(_ socket: curl_socket_t) -> Int32 {
+        socketOwners[socket] = nil
+        registeredInterest[socket] = nil
+        return close(socket)
     }
 
     fileprivate func forget(_ context: MultiContext) {
@@ -178,6 +204,7 @@ public final class CurlEventLoop: @unchecked Sendable {
         for (socket, owner) in socketOwners where owner === context {
             _ = wf_epoll_remove(epollFD, socket)
             socketOwners[socket] = nil
+            registeredInterest[socket] = nil
         }
     }
 

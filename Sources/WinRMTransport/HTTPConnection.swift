@@ -249,6 +249,13 @@ public final class HTTPConnection: @unchecked Sendable {
         // The smallest libcurl takes is plenty for envelopes of a few KB.
         easy.set(CURLOPT_UPLOAD_BUFFERSIZE, 16 * 1024)
         easy.set(CURLOPT_SEEKDATA, pointer: buffersPointer)
+        // Every socket of this loop's transfers is closed through the loop, which keeps kept
+        // connections registered with epoll between requests and must forget a closed number.
+        easy.set(CURLOPT_CLOSESOCKETDATA, pointer: Unmanaged.passUnretained(loop).toOpaque())
+        easy.setCloseSocketFunction { user, socket in
+            guard let user else { return close(socket) }
+            return Unmanaged<CurlEventLoop>.fromOpaque(user).takeUnretainedValue().closeSocket(socket)
+        }
         easy.setReadFunction { destination, size, count, user in
             guard let destination, let user else { return 0 }
             let buffers = Unmanaged<TransferBuffers>.fromOpaque(user).takeUnretainedValue()

@@ -19,6 +19,7 @@ CURLcode wf_easy_setopt_write_function(CURL *easy, size_t (*fn)(char *, size_t, 
 CURLcode wf_easy_setopt_header_function(CURL *easy, size_t (*fn)(char *, size_t, size_t, void *));
 CURLcode wf_easy_setopt_read_function(CURL *easy, size_t (*fn)(char *, size_t, size_t, void *));
 CURLcode wf_easy_setopt_seek_function(CURL *easy, int (*fn)(void *, curl_off_t, int));
+CURLcode wf_easy_setopt_closesocket_function(CURL *easy, int (*fn)(void *, curl_socket_t));
 
 CURLcode wf_easy_getinfo_long(CURL *easy, CURLINFO info, long *value);
 CURLcode wf_easy_getinfo_string(CURL *easy, CURLINFO info, char **value);
@@ -37,7 +38,8 @@ CURLMcode wf_multi_setopt_timer_function(CURLM *multi, int (*fn)(CURLM *, long, 
 #define WF_EV_OUT 2
 #define WF_EV_ERR 4
 int wf_epoll_create(void);
-int wf_epoll_set(int epfd, int fd, int events);     /* add or modify */
+int wf_epoll_add(int epfd, int fd, int events);
+int wf_epoll_modify(int epfd, int fd, int events);
 int wf_epoll_remove(int epfd, int fd);
 
 // Shuts down `fd` (both directions, the descriptor stays open for its owner to close) only if it is

@@ -1,0 +1,29 @@
+import Foundation
+import TestSupport
+import XCTest
+@testable import WinRMTransport
+
+/// The loop keeps a kept connection's socket registered with epoll between requests and learns of
+/// every close from libcurl's close-socket callback. Address: 127.1.59.16.
+final class CurlEventLoopTests: XCTestCase {
+    /// Each answer closes the connection, so every request opens a new socket, which mostly gets the
+    /// number the closed one had: a registration the loop failed to forget would leave the new
+    /// socket unwatched and the request hanging until its timeout.
+    func testSocketNumbersReusedAfterACloseAreWatchedAgain() async throws {
+        let loop = CurlEventLoop()
+        let server = try RawHTTPServer(address: "127.1.59.16") { _ in
+            RawHTTPServer.Response(status: 200, headers: [("Content-Type", "text/plain")], body: Data("ok".utf8), close: true)
+        }
+        addTeardownBlock { server.stop() }
+        var options = HTTPConnectionOptions(url: server.url)
+        options.transferTimeout = 5
+        let connection = HTTPConnection(options: options, loop: loop)
+        var ports: Set<Int> = []
+        for _ in 0..<30 {
+            let response = try await connection.post(body: Data("x".utf8), headers: ["Content-Type: text/plain"])
+            XCTAssertEqual(response.status, 200)
+            ports.insert(response.localPort)
+        }
+        XCTAssertEqual(ports.count, 30, "a new TCP connection for every request")
+    }
+}
