@@ -252,6 +252,14 @@ struct JSONParser {
             }
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
+                if scalars.isEmpty {
+                    // No escape met: the string is one run of bytes (most strings of an inventory).
+                    guard let text = String(validating: bytes[runStart..<index], as: UTF8.self) else {
+                        throw JSONSyntaxError(offset: runStart, message: "the string is not valid UTF-8")
+                    }
+                    index += 1
+                    return text
+                }
                 try flushRun(self, upTo: index)
                 index += 1
                 return String(scalars)
