@@ -100,7 +100,9 @@ public enum WinRMEncryption {
                     "part \(partIndex): security header length \(headerLength) exceeds the \(bytes.count - securityHeaderStart) bytes left")
             }
             let payloadStart = securityHeaderStart + Int(headerLength)
-            guard let endMarker = scanner.next(from: payloadStart) else {
+            // The payload is as long as the plaintext (RC4 and the Kerberos wrap keep lengths), so the
+            // boundary is looked for there first instead of scanning the ciphertext for it.
+            guard let endMarker = scanner.marker(at: payloadStart + declaredLength) ?? scanner.next(from: payloadStart) else {
                 throw WinRMEncryptionError.missingBoundary("part \(partIndex): no boundary after the encrypted payload")
             }
             let securityHeader = Data(bytes[securityHeaderStart..<payloadStart])
@@ -179,30 +181,35 @@ struct BoundaryScanner {
     let boundary: [UInt8]
 
     func next(from start: Int) -> Marker? {
-        let dash = UInt8(ascii: "-")
         var index = start
         while index + 1 < bytes.count {
-            guard bytes[index] == dash, bytes[index + 1] == dash else { index += 1; continue }
-            var cursor = index + 2
-            while cursor < bytes.count, bytes[cursor] == UInt8(ascii: " ") || bytes[cursor] == UInt8(ascii: "\t") { cursor += 1 }
-            if cursor + boundary.count <= bytes.count, bytes[cursor..<(cursor + boundary.count)].elementsEqual(boundary) {
-                cursor += boundary.count
-                var closing = false
-                if cursor + 1 < bytes.count, bytes[cursor] == dash, bytes[cursor + 1] == dash {
-                    closing = true
-                    cursor += 2
-                }
-                if cursor + 1 < bytes.count, bytes[cursor] == UInt8(ascii: "\r"), bytes[cursor + 1] == UInt8(ascii: "\n") {
-                    cursor += 2
-                } else if !closing {
-                    index += 1  // "--Encrypted Boundary" not at a line end: not a delimiter
-                    continue
-                }
-                return Marker(start: index, end: cursor, isClosing: closing)
-            }
+            if let marker = marker(at: index) { return marker }
             index += 1
         }
         return nil
+    }
+
+    /// The marker starting exactly at `index`, if one does.
+    func marker(at index: Int) -> Marker? {
+        let dash = UInt8(ascii: "-")
+        guard index >= 0, index + 1 < bytes.count, bytes[index] == dash, bytes[index + 1] == dash else { return nil }
+        var cursor = index + 2
+        while cursor < bytes.count, bytes[cursor] == UInt8(ascii: " ") || bytes[cursor] == UInt8(ascii: "\t") { cursor += 1 }
+        guard cursor + boundary.count <= bytes.count, bytes[cursor..<(cursor + boundary.count)].elementsEqual(boundary) else {
+            return nil
+        }
+        cursor += boundary.count
+        var closing = false
+        if cursor + 1 < bytes.count, bytes[cursor] == dash, bytes[cursor + 1] == dash {
+            closing = true
+            cursor += 2
+        }
+        if cursor + 1 < bytes.count, bytes[cursor] == UInt8(ascii: "\r"), bytes[cursor + 1] == UInt8(ascii: "\n") {
+            cursor += 2
+        } else if !closing {
+            return nil  // "--Encrypted Boundary" not at a line end: not a delimiter
+        }
+        return Marker(start: index, end: cursor, isClosing: closing)
     }
 
     /// Index just after the next CRLF at or after `start`.
