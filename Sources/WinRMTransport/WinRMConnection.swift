@@ -79,6 +79,8 @@ public final class WinRMConnection: @unchecked Sendable {
     /// may well have been closed by the host (HTTP.sys closes idle connections after ~2 minutes).
     var lastResponseAt: Date?
     static let idleCloseExpected: TimeInterval = 30
+    /// Who answers, for messages (`origin(of:)`): worked out once, not for every reply.
+    private let answeringParty: String
 
     public init(config: WinRMConnectionConfig, loop: CurlEventLoop = .next()) {
         self.config = config
@@ -95,6 +97,11 @@ public final class WinRMConnection: @unchecked Sendable {
         }
         options.proxy = config.proxy
         http = HTTPConnection(options: options, loop: loop)
+        if let proxy = config.proxy, Self.isForwarded(config) {
+            answeringParty = "proxy \(proxy.url) for \(config.hostDescription)"
+        } else {
+            answeringParty = config.hostDescription
+        }
     }
 
     func record(_ event: ConnectionEvent) {
@@ -148,16 +155,15 @@ public final class WinRMConnection: @unchecked Sendable {
 
     /// Who answered: the proxy (forward mode) or the host itself.
     func origin(of response: HTTPResponse) -> String {
-        if let proxy = config.proxy, isForwarded {
-            return "proxy \(proxy.url) for \(config.hostDescription)"
-        }
-        return config.hostDescription
+        answeringParty
     }
 
     /// Requests go to the proxy as absolute-URI requests (forward mode, http target): every answer
     /// may come from the proxy rather than the host. Inside a tunnel (CONNECT, and always for https)
     /// only the host can answer.
-    var isForwarded: Bool {
+    var isForwarded: Bool { Self.isForwarded(config) }
+
+    static func isForwarded(_ config: WinRMConnectionConfig) -> Bool {
         guard let proxy = config.proxy else { return false }
         return !proxy.tunnel && !config.isHTTPS
     }
