@@ -21,6 +21,8 @@ final class SimConnectionHandler: ChannelInboundHandler {
     private var pending: PendingReceive?
     private var pendingToken = 0
     private var idleTimer: Scheduled<Void>?
+    /// The client's address, read once when the connection opens (the engine keys shells by it).
+    private var clientIP = "127.0.0.1"
 
     /// A Receive waiting for output (long poll), answered when output arrives or OperationTimeout passes.
     private struct PendingReceive {
@@ -48,6 +50,7 @@ final class SimConnectionHandler: ChannelInboundHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         connectionID = counters.connectionAccepted(host: listener.name)
+        clientIP = context.channel.remoteAddress?.ipAddress ?? "127.0.0.1"
         armIdleTimer(context: context)
         context.fireChannelActive()
     }
@@ -232,7 +235,7 @@ final class SimConnectionHandler: ChannelInboundHandler {
         let now = NIODeadline.now()
         pendingToken += 1
         let token = pendingToken
-        let outcome = listener.engine.handle(hostRequest, identity: identity, clientIP: clientIP(context),
+        let outcome = listener.engine.handle(hostRequest, identity: identity, clientIP: clientIP,
                                              now: now, waiter: makeWaiter(context: context, token: token))
         if dropInsteadOfAnswer {
             counters.update { $0.connectionsDropped += 1 }
@@ -290,7 +293,7 @@ final class SimConnectionHandler: ChannelInboundHandler {
         let next = pendingToken
         waiting.token = next
         var outcome = listener.engine.handle(waiting.hostRequest, identity: waiting.identity,
-                                             clientIP: clientIP(context), now: now,
+                                             clientIP: clientIP, now: now,
                                              waiter: makeWaiter(context: context, token: next))
         if case .wait(let until) = outcome {
             if now < waiting.deadline {
@@ -307,10 +310,6 @@ final class SimConnectionHandler: ChannelInboundHandler {
     }
 
     // MARK: - Responses
-
-    private func clientIP(_ context: ChannelHandlerContext) -> String {
-        context.channel.remoteAddress?.ipAddress ?? "127.0.0.1"
-    }
 
     private func respondSOAP(context: ChannelHandlerContext, status: Int, xml: String, sealing: SimSealing?,
                              keepAlive: Bool, close: Bool) {
@@ -359,10 +358,12 @@ final class SimConnectionHandler: ChannelInboundHandler {
             // Armed before the final write: the pipeline may hand us the next (queued) request while
             // flushing, and that request's head must be able to cancel the timer.
             if !closing { handler.armIdleTimer(context: context) }
-            let done = context.eventLoop.makePromise(of: Void.self)
-            context.writeAndFlush(handler.wrapOutboundOut(.end(nil)), promise: done)
             if closing {
+                let done = context.eventLoop.makePromise(of: Void.self)
+                context.writeAndFlush(handler.wrapOutboundOut(.end(nil)), promise: done)
                 done.futureResult.whenComplete { _ in context.close(promise: nil) }
+            } else {
+                context.writeAndFlush(handler.wrapOutboundOut(.end(nil)), promise: nil)
             }
         }
         if delay.nanoseconds > 0 {
