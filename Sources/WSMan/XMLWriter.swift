@@ -37,7 +37,12 @@ public enum XMLEscape {
 
     private static func append(_ value: String, to out: inout String, inAttribute: Bool) {
         // Fast path: most values (GUIDs, URIs, base64) need no escaping at all.
-        if !value.utf8.contains(where: { needsEscaping($0, inAttribute: inAttribute) }) {
+        var contiguous = value
+        let plain = contiguous.withUTF8 { bytes in
+            for byte in bytes where needsEscaping(byte, inAttribute: inAttribute) { return false }
+            return true
+        }
+        if plain {
             out += value
             return
         }
