@@ -54,6 +54,7 @@ let package = Package(
         ]),
 
         // Code shared by the test targets (not shipped).
+        .executableTarget(name: "store-bench", dependencies: ["FleetStore"], path: "bench/StoreBench"),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "WSManTests", dependencies: ["WSMan"]),
         .testTarget(name: "WinRMAuthTests", dependencies: ["WinRMAuth"]),

@@ -10,10 +10,10 @@ import Foundation
 /// (the default) a commit is a `write()` into the WAL file, which survives a crash or `kill -9` of this
 /// process; the WAL is fsynced at checkpoints, so a power loss or kernel crash can lose the last commits
 /// (never corrupts the file). `Options.synchronous = .full` fsyncs every commit to survive power loss too.
-/// Measured on the development VM (debug build, `RunStorePerformanceTests`): NORMAL records 1,000 results of
-/// ~100 bytes, one commit each, in ~0.04 s (median 0.015 ms; the slowest, ~12 ms, is the automatic WAL
-/// checkpoint every ~300 commits); FULL takes ~4 ms per commit (~5 s per 1,000 hosts), too slow for a live
-/// console, hence NORMAL by default.
+/// `bench/StoreBench` measures it (figures in the README): NORMAL records 1,000 results of ~100 bytes, one
+/// commit each, in ~0.02 s (the slowest commit, ~4 ms, is the automatic WAL checkpoint); FULL costs an
+/// fsync per commit, the disk's speed (0.2 ms here, ~4 ms on slower disks: seconds per 1,000 hosts),
+/// hence NORMAL by default.
 public final class RunStore: @unchecked Sendable {
     public struct Options: Sendable, Equatable {
         public enum Synchronous: String, Sendable, Equatable {
