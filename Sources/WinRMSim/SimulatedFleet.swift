@@ -159,7 +159,10 @@ public final class SimulatedFleet: @unchecked Sendable {
                         if let sslContext = sslContext {
                             try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: sslContext))
                         }
-                        try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                        // The simulator writes every response header itself; NIO re-checking each one
+                        // on every response cost it about 4 % of its CPU in a cold 1,000-host run.
+                        try channel.pipeline.syncOperations.configureHTTPServerPipeline(
+                            withErrorHandling: true, withOutboundHeaderValidation: false)
                         try channel.pipeline.syncOperations.addHandler(SimConnectionHandler(listener: listener))
                     }
                 }
