@@ -100,8 +100,8 @@ public enum WinRMEncryption {
                     "part \(partIndex): security header length \(headerLength) exceeds the \(bytes.count - securityHeaderStart) bytes left")
             }
             let payloadStart = securityHeaderStart + Int(headerLength)
-            // The payload is as long as the plaintext (RC4 and the Kerberos wrap keep lengths), so the
-            // boundary is looked for there first instead of scanning the ciphertext for it.
+            // A sealed payload is mostly as long as its plaintext (RC4 keeps lengths), so the boundary
+            // is looked for there first; the ciphertext is scanned for it only when it is not there.
             guard let endMarker = scanner.marker(at: payloadStart + declaredLength) ?? scanner.next(from: payloadStart) else {
                 throw WinRMEncryptionError.missingBoundary("part \(partIndex): no boundary after the encrypted payload")
             }
