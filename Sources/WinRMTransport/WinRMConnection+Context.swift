@@ -133,20 +133,27 @@ extension WinRMConnection {
         guard let sealer = authenticateContext.sealer else {
             throw WinRMError(.protocol, "\(config.hostDescription) negotiated NTLM without signing and sealing; WinRM message encryption needs both")
         }
-        let protocolName = WinRMEncryption.spnegoProtocol
+        try adoptSealer(sealer, protocolName: WinRMEncryption.spnegoProtocol, mechanism: "ntlm", handshake: "NTLM",
+                        response: second)
+    }
+
+    /// The handshake that ended with `response` (a 200) gave us `sealer`: bodies on this connection
+    /// are sealed with it from now on.
+    func adoptSealer(_ sealer: MessageSealer, protocolName: String, mechanism: String, handshake: String,
+                     response: HTTPResponse) throws {
         sealing = SealingContext(
             protocolName: protocolName,
             wrap: { try WinRMEncryption.encode($0, protocol: protocolName, sealer: sealer) },
             unwrap: { try WinRMEncryption.decode($0, contentType: $1, sealer: sealer) })
-        authenticatedPort = second.localPort
-        record(.authenticated(mechanism: "ntlm", localPort: second.localPort))
-        if Self.closesConnection(second) {
+        authenticatedPort = response.localPort
+        record(.authenticated(mechanism: mechanism, localPort: response.localPort))
+        if Self.closesConnection(response) {
             // The seed's failure case: the connection is closed after the 200 that ends the handshake
             // (the host accepted us), so the context dies before the first real request can use it.
             sealing = nil
             authenticatedPort = nil
-            record(.affinityLost(detail: "connection closed right after the 200 that ended the handshake (local port \(second.localPort))"))
-            throw affinityError("the connection was closed right after the 200 that ended the NTLM handshake (local port \(second.localPort)), so the authenticated context died before any request could use it")
+            record(.affinityLost(detail: "connection closed right after the 200 that ended the \(handshake) handshake (local port \(response.localPort))"))
+            throw affinityError("the connection was closed right after the 200 that ended the \(handshake) handshake (local port \(response.localPort)), so the authenticated context died before any request could use it")
         }
     }
 

@@ -316,20 +316,9 @@ extension WinRMConnection {
 
     private func finishKerberos(context: KerberosClientContext, mechanism: KerberosMechanism,
                                 response: HTTPResponse) throws {
-        let sealer = KerberosMessageSealer(context: context)
         let protocolName = mechanism == .kerberos ? WinRMEncryption.kerberosProtocol : WinRMEncryption.spnegoProtocol
-        sealing = SealingContext(
-            protocolName: protocolName,
-            wrap: { try WinRMEncryption.encode($0, protocol: protocolName, sealer: sealer) },
-            unwrap: { try WinRMEncryption.decode($0, contentType: $1, sealer: sealer) })
-        authenticatedPort = response.localPort
-        record(.authenticated(mechanism: "kerberos", localPort: response.localPort))
-        if Self.closesConnection(response) {
-            sealing = nil
-            authenticatedPort = nil
-            record(.affinityLost(detail: "connection closed right after the 200 that ended the Kerberos handshake (local port \(response.localPort))"))
-            throw affinityError("the connection was closed right after the 200 that ended the Kerberos handshake (local port \(response.localPort)), so the authenticated context died before any request could use it")
-        }
+        try adoptSealer(KerberosMessageSealer(context: context), protocolName: protocolName, mechanism: "kerberos",
+                        handshake: "Kerberos", response: response)
     }
 
     /// A 401 without a token: the host does not do Kerberos, or refused our ticket silently.
