@@ -56,11 +56,12 @@ let package = Package(
         // Code shared by the test targets (not shipped).
         .executableTarget(name: "store-bench", dependencies: ["FleetStore"], path: "bench/StoreBench"),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "FleetTestSupport", dependencies: ["Fleet", "WinRMSim", "Inventory"], path: "Tests/FleetTestSupport"),
         .testTarget(name: "WSManTests", dependencies: ["WSMan"]),
         .testTarget(name: "WinRMAuthTests", dependencies: ["WinRMAuth"]),
         .testTarget(name: "WinRMTransportTests", dependencies: ["WinRMTransport", "WinRMSim", "WSMan", "TestSupport"]),
         .testTarget(name: "InventoryTests", dependencies: ["Inventory"]),
-        .testTarget(name: "FleetTests", dependencies: ["Fleet", "WinRMSim", "TestSupport"]),
+        .testTarget(name: "FleetTests", dependencies: ["Fleet", "WinRMSim", "TestSupport", "FleetTestSupport"]),
         .testTarget(name: "WinRMKerberosTests", dependencies: ["WinRMKerberos", "TestSupport"]),
         .testTarget(name: "FleetStoreTests", dependencies: ["FleetStore"]),
         .testTarget(name: "ConsoleTests", dependencies: ["Console"], exclude: ["Golden"]),
@@ -68,7 +69,7 @@ let package = Package(
         .testTarget(name: "WinRMSimTests", dependencies: ["WinRMSim", "WSMan", "WinRMAuth"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Fleet", "WinRMSim"]),
         .testTarget(name: "ProxyTests", dependencies: ["Fleet", "WinRMSim", "Inventory", "WinRMTransport", "TestSupport"]),
-        .testTarget(name: "KerberosEndToEndTests", dependencies: ["Fleet", "WinRMSim", "WinRMKerberos", "WinRMTransport", "Inventory", "TestSupport"]),
+        .testTarget(name: "KerberosEndToEndTests", dependencies: ["Fleet", "WinRMSim", "WinRMKerberos", "WinRMTransport", "Inventory", "TestSupport", "FleetTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,3 +1,4 @@
+import FleetTestSupport
 import Foundation
 import Inventory
 import WinRMSim
@@ -17,7 +18,7 @@ final class KerberosClockSkewEndToEndTests: KDCTestCase {
 
     func testClockSkewIsNamedAndNegotiateDoesNotHideIt() async throws {
         for (first, auth) in [("127.1.120.1", SimAuth.kerberos), ("127.1.120.11", SimAuth.negotiate)] {
-            let sim = try KerberosSimFleet(realm: realm, first: first, hosts: 1, auth: auth)
+            let sim = try SimulatedFleetFixture.kerberos(realm: realm, first: first, hosts: 1, auth: auth)
             defer { sim.shutdown() }
             let (results, _) = await runOnFleet(sim.plans)
             let error = try XCTUnwrap(results.first?.error, "\(auth): \(describe(results))")
@@ -41,7 +42,7 @@ final class KerberosKDCDownEndToEndTests: KDCTestCase {
     }
 
     func testUnreachableKDCIsNamedForKerberosAndNegotiateUsesNTLM() async throws {
-        let kerberos = try KerberosSimFleet(realm: realm, first: "127.1.121.1", hosts: 1, auth: .kerberos)
+        let kerberos = try SimulatedFleetFixture.kerberos(realm: realm, first: "127.1.121.1", hosts: 1, auth: .kerberos)
         defer { kerberos.shutdown() }
         let (failed, _) = await runOnFleet(kerberos.plans)
         let error = try XCTUnwrap(failed.first?.error, describe(failed))
@@ -50,7 +51,7 @@ final class KerberosKDCDownEndToEndTests: KDCTestCase {
         XCTAssertTrue(error.message.contains("DOWN.WINFLEET.TEST"), "names the realm: \(error.message)")
         XCTAssertTrue(error.message.contains("krb5.conf"), "names the fix: \(error.message)")
 
-        let negotiate = try KerberosSimFleet(realm: realm, first: "127.1.121.11", hosts: 1, auth: .negotiate)
+        let negotiate = try SimulatedFleetFixture.kerberos(realm: realm, first: "127.1.121.11", hosts: 1, auth: .negotiate)
         defer { negotiate.shutdown() }
         let (results, log) = await runOnFleet(negotiate.plans)
         XCTAssertEqual(results.first?.status, .ok, describe(results))

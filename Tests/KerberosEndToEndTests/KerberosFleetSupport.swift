@@ -3,26 +3,21 @@ import Inventory
 import WSMan
 import WinRMSim
 import WinRMTransport
+import FleetTestSupport
 import TestSupport
 import XCTest
 @testable import Fleet
 
-/// A simulated fleet that accepts Kerberos with the realm's keytab, the inventory it writes
-/// (`winfleet sim --inventory-out`), optionally edited, and the plans an operator gets from it.
-final class KerberosSimFleet {
-    let fleet: SimulatedFleet
-    let plans: [HostPlan]
-    let directory: URL
-
-    var names: [String] { plans.map(\.host.name) }
-    var counters: SimCounters { fleet.counters }
-
+extension SimulatedFleetFixture {
+    /// A simulated fleet that accepts Kerberos with the realm's keytab, with the plans an operator
+    /// gets from its inventory (optionally edited).
     /// - Parameters:
     ///   - password: what the inventory credential's password variable holds (default: the realm's).
     ///   - editInventory: changes to the written inventory JSON before it is loaded.
-    init(realm: TestKDC, first: String, hosts: Int, auth: SimAuth, password: String? = nil,
-         configure: (inout SimulatorConfig) -> Void = { _ in },
-         editInventory: ((inout [String: Any]) -> Void)? = nil) throws {
+    static func kerberos(realm: TestKDC, first: String, hosts: Int, auth: SimAuth, password: String? = nil,
+                         configure: (inout SimulatorConfig) -> Void = { _ in },
+                         editInventory: ((inout [String: Any]) -> Void)? = nil,
+                         file: StaticString = #filePath, line: UInt = #line) throws -> SimulatedFleetFixture {
         var config = SimulatorConfig(hostCount: hosts, firstAddress: first, auth: auth)
         // The host's local account as NTLM knows it; the same account's Kerberos principal is
         // operator@REALM (the sim maps DOMAIN\user to user@DOMAIN.*).
@@ -31,25 +26,8 @@ final class KerberosSimFleet {
         config.keytab = realm.keytab
         config.realm = realm.realm
         configure(&config)
-        fleet = SimulatedFleet(config: config)
-        try fleet.start()
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("winfleet-krb-e2e-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let path = directory.appendingPathComponent("inventory.json").path
-        try fleet.writeInventory(to: path)
-        if let editInventory {
-            var object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
-            editInventory(&object)
-            try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: path))
-        }
-        let inventory = try Inventory.load(path: path)
-        var planner = HostPlanner(inventory: inventory, environment: ["WINFLEET_DEMO_PASSWORD": password ?? realm.password])
-        plans = inventory.hosts.map { planner.plan($0) }
-    }
-
-    func shutdown() {
-        fleet.shutdown()
-        try? FileManager.default.removeItem(at: directory)
+        return try SimulatedFleetFixture(config, environment: ["WINFLEET_DEMO_PASSWORD": password ?? realm.password],
+                                         editInventory: editInventory, file: file, line: line)
     }
 }
 
@@ -74,17 +52,7 @@ enum InventoryEdit {
     }
 }
 
-/// What an engine told its views.
-final class EngineLog: @unchecked Sendable {
-    private let lock = NSLock()
-    private var updates: [RunUpdate] = []
-
-    func append(_ update: RunUpdate) { lock.withLock { updates.append(update) } }
-
-    var events: [SessionEvent] {
-        lock.withLock { updates }.compactMap { if case .sessionEvent(let event) = $0 { return event } else { return nil } }
-    }
-
+extension UpdateLog {
     /// The mechanism of each authentication ("kerberos on local port 41234" → "kerberos"), by host.
     var mechanisms: [String: [String]] {
         var result: [String: [String]] = [:]
@@ -96,9 +64,9 @@ final class EngineLog: @unchecked Sendable {
 }
 
 /// Runs `command` once on every host of `plans` through a fresh engine, then closes it.
-func runOnFleet(_ plans: [HostPlan], _ command: [String] = ["hostname"]) async -> (results: [HostResult], log: EngineLog) {
+func runOnFleet(_ plans: [HostPlan], _ command: [String] = ["hostname"]) async -> (results: [HostResult], log: UpdateLog) {
     let engine = FleetEngine(plans: plans)
-    let log = EngineLog()
+    let log = UpdateLog()
     engine.observe { log.append($0) }
     let results = await engine.run(RunRequest(spec: .commandLine(command), target: "all", hosts: plans.map(\.host.name)))
     await engine.closeAll()

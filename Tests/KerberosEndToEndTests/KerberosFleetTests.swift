@@ -1,3 +1,4 @@
+import FleetTestSupport
 import Foundation
 import Inventory
 import WinRMKerberos
@@ -38,7 +39,7 @@ final class KerberosFleetTests: KDCTestCase {
         // The password credential must stay in memory: a ccache written anywhere would show up here.
         let mustStayAbsent = scratch.appendingPathComponent("no-ccache").path
         setenv("KRB5CCNAME", "FILE:" + mustStayAbsent, 1)
-        let sim = try KerberosSimFleet(realm: realm, first: "127.1.110.1", hosts: 20, auth: .kerberos)
+        let sim = try SimulatedFleetFixture.kerberos(realm: realm, first: "127.1.110.1", hosts: 20, auth: .kerberos)
         defer { sim.shutdown() }
         for plan in sim.plans {
             XCTAssertNil(plan.refusal, "\(plan.host.name): \(String(describing: plan.refusal))")
@@ -47,7 +48,7 @@ final class KerberosFleetTests: KDCTestCase {
                            "HTTP@\(plan.host.name.lowercased()).winfleet.test", "the inventory's spn, as a host-based name")
         }
         let engine = FleetEngine(plans: sim.plans)
-        let log = EngineLog()
+        let log = UpdateLog()
         engine.observe { log.append($0) }
         let first = await engine.run(RunRequest(spec: .commandLine(["hostname"]), target: "all", hosts: sim.names))
         let second = await engine.run(RunRequest(spec: .powerShell("Write-Output \"ps $env:COMPUTERNAME\""),
@@ -79,7 +80,7 @@ final class KerberosFleetTests: KDCTestCase {
     }
 
     func testRawKerberosSealsUnderTheKerberosProtocolAndSPNEGOUnderItsOwn() async throws {
-        let sim = try KerberosSimFleet(realm: realm, first: "127.1.119.1", hosts: 1, auth: .negotiate)
+        let sim = try SimulatedFleetFixture.kerberos(realm: realm, first: "127.1.119.1", hosts: 1, auth: .negotiate)
         defer { sim.shutdown() }
         for (authentication, scheme) in [(HostAuthentication.kerberos, "Kerberos"), (.negotiate, "Negotiate")] {
             var config = try XCTUnwrap(sim.plans.first?.connection)
@@ -102,7 +103,7 @@ final class KerberosFleetTests: KDCTestCase {
     }
 
     func testKerberosOverHTTPSWithoutSealing() async throws {
-        let sim = try KerberosSimFleet(realm: realm, first: "127.1.124.1", hosts: 2, auth: .negotiate,
+        let sim = try SimulatedFleetFixture.kerberos(realm: realm, first: "127.1.124.1", hosts: 2, auth: .negotiate,
                                        configure: { $0.https = true })
         defer { sim.shutdown() }
         XCTAssertEqual(sim.plans.first?.connection?.seals, false, "TLS protects the bodies; encryption auto does not seal")
@@ -118,7 +119,7 @@ final class KerberosFleetTests: KDCTestCase {
         let cache = "FILE:" + scratch.appendingPathComponent("ccache").path
         try realm.kinit(cache: cache)
         setenv("KRB5CCNAME", cache, 1)
-        let sim = try KerberosSimFleet(realm: realm, first: "127.1.111.1", hosts: 3, auth: .kerberos,
+        let sim = try SimulatedFleetFixture.kerberos(realm: realm, first: "127.1.111.1", hosts: 3, auth: .kerberos,
                                        editInventory: InventoryEdit.removeCredential)
         defer { sim.shutdown() }
         for plan in sim.plans {
@@ -135,7 +136,7 @@ final class KerberosFleetTests: KDCTestCase {
         let cache = "FILE:" + scratch.appendingPathComponent("short-ccache").path
         try realm.kinit(cache: cache, lifetime: "3s")
         setenv("KRB5CCNAME", cache, 1)
-        let sim = try KerberosSimFleet(realm: realm, first: "127.1.115.1", hosts: 1, auth: .kerberos,
+        let sim = try SimulatedFleetFixture.kerberos(realm: realm, first: "127.1.115.1", hosts: 1, auth: .kerberos,
                                        editInventory: InventoryEdit.removeCredential)
         defer { sim.shutdown() }
         // The same plans (one ticket source) through three engines, as a long console session would.
@@ -159,7 +160,7 @@ final class KerberosFleetTests: KDCTestCase {
     // MARK: negotiate
 
     func testNegotiateChoosesKerberos() async throws {
-        let sim = try KerberosSimFleet(realm: realm, first: "127.1.112.1", hosts: 5, auth: .negotiate)
+        let sim = try SimulatedFleetFixture.kerberos(realm: realm, first: "127.1.112.1", hosts: 5, auth: .negotiate)
         defer { sim.shutdown() }
         let (results, log) = await runOnFleet(sim.plans, ["echo", "sealed", "by", "spnego"])
         for result in results {
@@ -175,7 +176,7 @@ final class KerberosFleetTests: KDCTestCase {
 
     func testNegotiateFallsBackToNTLMWhenTheSPNIsUnknown() async throws {
         // The hosts are reached by IP and the inventory names no SPN: the KDC knows no HTTP/127.1.113.x.
-        let sim = try KerberosSimFleet(realm: realm, first: "127.1.113.1", hosts: 3, auth: .negotiate,
+        let sim = try SimulatedFleetFixture.kerberos(realm: realm, first: "127.1.113.1", hosts: 3, auth: .negotiate,
                                        editInventory: { InventoryEdit.hosts(&$0) { $0["spn"] = nil } })
         defer { sim.shutdown() }
         let (results, log) = await runOnFleet(sim.plans)
@@ -196,7 +197,7 @@ final class KerberosFleetTests: KDCTestCase {
     }
 
     func testKerberosWithAnUnknownSPNNamesTheSPNAndTheFix() async throws {
-        let sim = try KerberosSimFleet(realm: realm, first: "127.1.113.11", hosts: 1, auth: .kerberos,
+        let sim = try SimulatedFleetFixture.kerberos(realm: realm, first: "127.1.113.11", hosts: 1, auth: .kerberos,
                                        editInventory: { InventoryEdit.hosts(&$0) { $0["spn"] = "HTTP/win9999.winfleet.test" } })
         defer { sim.shutdown() }
         let (results, _) = await runOnFleet(sim.plans)
@@ -211,7 +212,7 @@ final class KerberosFleetTests: KDCTestCase {
 
     func testNegotiateWithoutCredentialCannotFallBack() async throws {
         setenv("KRB5CCNAME", "FILE:" + scratch.appendingPathComponent("absent").path, 1)
-        let sim = try KerberosSimFleet(realm: realm, first: "127.1.113.21", hosts: 1, auth: .negotiate,
+        let sim = try SimulatedFleetFixture.kerberos(realm: realm, first: "127.1.113.21", hosts: 1, auth: .negotiate,
                                        editInventory: InventoryEdit.removeCredential)
         defer { sim.shutdown() }
         let (results, _) = await runOnFleet(sim.plans)
@@ -225,7 +226,7 @@ final class KerberosFleetTests: KDCTestCase {
         // An NTLM-only host (no keytab: a workgroup machine) whose name the KDC knows: the ticket is
         // issued, the host cannot take it.
         let knownSPN: (inout [String: Any]) -> Void = { InventoryEdit.hosts(&$0) { $0["spn"] = "HTTP/win0001.winfleet.test" } }
-        let sim = try KerberosSimFleet(realm: realm, first: "127.1.118.1", hosts: 1, auth: .ntlm,
+        let sim = try SimulatedFleetFixture.kerberos(realm: realm, first: "127.1.118.1", hosts: 1, auth: .ntlm,
                                        editInventory: { InventoryEdit.defaults(&$0) { $0["auth"] = "kerberos" }; knownSPN(&$0) })
         defer { sim.shutdown() }
         let (results, _) = await runOnFleet(sim.plans)
@@ -234,7 +235,7 @@ final class KerberosFleetTests: KDCTestCase {
         XCTAssertEqual(error.code, "kerberos:mechanism_unsupported", error.message)
         XCTAssertTrue(error.message.contains("does not accept Kerberos"), error.message)
 
-        let negotiating = try KerberosSimFleet(realm: realm, first: "127.1.118.11", hosts: 1, auth: .ntlm,
+        let negotiating = try SimulatedFleetFixture.kerberos(realm: realm, first: "127.1.118.11", hosts: 1, auth: .ntlm,
                                                editInventory: { InventoryEdit.defaults(&$0) { $0["auth"] = "negotiate" }; knownSPN(&$0) })
         defer { negotiating.shutdown() }
         let connection = WinRMConnection(config: try XCTUnwrap(negotiating.plans.first?.connection))
@@ -248,7 +249,7 @@ final class KerberosFleetTests: KDCTestCase {
     }
 
     func testKerberosOnlyHostRefusesNTLM() async throws {
-        let sim = try KerberosSimFleet(realm: realm, first: "127.1.118.21", hosts: 1, auth: .kerberos,
+        let sim = try SimulatedFleetFixture.kerberos(realm: realm, first: "127.1.118.21", hosts: 1, auth: .kerberos,
                                        editInventory: { InventoryEdit.defaults(&$0) { $0["auth"] = "ntlm" } })
         defer { sim.shutdown() }
         let (results, _) = await runOnFleet(sim.plans)
@@ -263,7 +264,7 @@ final class KerberosFleetTests: KDCTestCase {
     func testWrongPasswordIsPreauthenticationFailedWithoutNTLMRetry() async throws {
         let wrong = "Not-The-Password-9"
         for (first, auth) in [("127.1.114.1", SimAuth.kerberos), ("127.1.114.11", SimAuth.negotiate)] {
-            let sim = try KerberosSimFleet(realm: realm, first: first, hosts: 2, auth: auth, password: wrong)
+            let sim = try SimulatedFleetFixture.kerberos(realm: realm, first: first, hosts: 2, auth: auth, password: wrong)
             defer { sim.shutdown() }
             let (results, _) = await runOnFleet(sim.plans)
             XCTAssertEqual(results.count, 2)
@@ -283,7 +284,7 @@ final class KerberosFleetTests: KDCTestCase {
 
     func testFlippedByteInASealedResponseIsRefused() async throws {
         for (first, auth) in [("127.1.116.1", SimAuth.kerberos), ("127.1.116.11", SimAuth.negotiate)] {
-            let sim = try KerberosSimFleet(realm: realm, first: first, hosts: 1, auth: auth,
+            let sim = try SimulatedFleetFixture.kerberos(realm: realm, first: first, hosts: 1, auth: auth,
                                            configure: { $0.faults.corruptSealedResponses = true })
             defer { sim.shutdown() }
             let connection = WinRMConnection(config: try XCTUnwrap(sim.plans.first?.connection))
@@ -304,7 +305,7 @@ final class KerberosFleetTests: KDCTestCase {
     // MARK: delegation, re-authentication
 
     func testDelegationReachesTheHost() async throws {
-        let sim = try KerberosSimFleet(realm: realm, first: "127.1.117.1", hosts: 2, auth: .kerberos,
+        let sim = try SimulatedFleetFixture.kerberos(realm: realm, first: "127.1.117.1", hosts: 2, auth: .kerberos,
                                        editInventory: { InventoryEdit.defaults(&$0) { $0["kerberos_delegation"] = true } })
         defer { sim.shutdown() }
         XCTAssertEqual(sim.plans.first?.connection?.kerberos.delegate, true)
@@ -312,7 +313,7 @@ final class KerberosFleetTests: KDCTestCase {
         XCTAssertEqual(results.map(\.status), [.ok, .ok], describe(results))
         XCTAssertEqual(sim.counters.delegatedAuthentications, 2, "the hosts received a forwarded TGT")
 
-        let plain = try KerberosSimFleet(realm: realm, first: "127.1.117.11", hosts: 1, auth: .kerberos)
+        let plain = try SimulatedFleetFixture.kerberos(realm: realm, first: "127.1.117.11", hosts: 1, auth: .kerberos)
         defer { plain.shutdown() }
         _ = await runOnFleet(plain.plans)
         XCTAssertEqual(plain.counters.authenticationsByMechanism["kerberos"], 1)
@@ -322,7 +323,7 @@ final class KerberosFleetTests: KDCTestCase {
     func testDroppedConnectionReauthenticatesWithKerberos() async throws {
         // The host closes the connection after every 2nd request: each new connection needs a new
         // Kerberos context (same service ticket), and the run still completes.
-        let sim = try KerberosSimFleet(realm: realm, first: "127.1.119.11", hosts: 1, auth: .kerberos,
+        let sim = try SimulatedFleetFixture.kerberos(realm: realm, first: "127.1.119.11", hosts: 1, auth: .kerberos,
                                        configure: { $0.faults.dropConnectionEvery = 2 })
         defer { sim.shutdown() }
         let (results, log) = await runOnFleet(sim.plans, ["echo", "again"])

@@ -1,3 +1,4 @@
+import FleetTestSupport
 import Foundation
 import Inventory
 import WinRMSim
@@ -34,7 +35,7 @@ final class KerberosInteropTests: KDCTestCase {
     func testPypsrpKerberosRunsCommandsAgainstTheSimulator() throws {
         let python = try pythonWithPypsrp()
         for (first, auth) in [("127.1.122.1", SimAuth.kerberos), ("127.1.122.11", SimAuth.negotiate)] {
-            let sim = try KerberosSimFleet(realm: realm, first: first, hosts: 1, auth: auth)
+            let sim = try SimulatedFleetFixture.kerberos(realm: realm, first: first, hosts: 1, auth: auth)
             defer { sim.shutdown() }
             let host = try XCTUnwrap(sim.fleet.hosts.first)
             let script = scratch.appendingPathComponent("pypsrp_kerberos.py")
