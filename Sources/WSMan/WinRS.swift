@@ -106,13 +106,7 @@ public enum WinRS {
             if let directory = options.workingDirectory {
                 w.element("rsp:WorkingDirectory", text: directory)
             }
-            if !options.environment.isEmpty {
-                w.open("rsp:Environment")
-                for variable in options.environment {
-                    w.element("rsp:Variable", [("Name", variable.name)], text: variable.value)
-                }
-                w.close("rsp:Environment")
-            }
+            w.shellEnvironment(options.environment)
             w.close("rsp:Shell")
         }
     }
@@ -199,5 +193,18 @@ public enum WinRS {
     public static func maxStdinBytesPerSend(_ ctx: WSManEndpointContext) -> Int {
         let available = max(ctx.maxEnvelopeSize - 4096, 1024)
         return available / 4 * 3
+    }
+}
+
+extension XMLWriter {
+    /// `rsp:Environment` with one `rsp:Variable` per entry, or nothing when there is none: the same in
+    /// a Create request and in the server's description of the shell.
+    mutating func shellEnvironment(_ variables: [(name: String, value: String)]) {
+        guard !variables.isEmpty else { return }
+        open("rsp:Environment")
+        for variable in variables {
+            element("rsp:Variable", [("Name", variable.name)], text: variable.value)
+        }
+        close("rsp:Environment")
     }
 }

@@ -109,13 +109,7 @@ extension WinRSServer {
         w.element("rsp:ResourceUri", text: resourceURI)
         w.element("rsp:Owner", text: owner)
         w.element("rsp:ClientIP", text: clientIP)
-        if !options.environment.isEmpty {
-            w.open("rsp:Environment")
-            for variable in options.environment {
-                w.element("rsp:Variable", [("Name", variable.name)], text: variable.value)
-            }
-            w.close("rsp:Environment")
-        }
+        w.shellEnvironment(options.environment)
         if let directory = options.workingDirectory {
             w.element("rsp:WorkingDirectory", text: directory)
         }
