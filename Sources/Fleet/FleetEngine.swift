@@ -136,9 +136,9 @@ public final class FleetEngine: @unchecked Sendable {
             publish(.runStarted(runID: runID, hosts: request.hosts, iteration: iteration))
             for host in request.hosts { publish(.hostState(host: host, state: .queued)) }
             let iterationTag = request.repeatCount > 1 ? iteration : nil
-            await withTaskGroup(of: Void.self) { group in
+            await withDiscardingTaskGroup { group in
                 for host in request.hosts {
-                    group.addTask { [self] in
+                    group.addTask(executorPreference: sessions[host]?.loop) { [self] in
                         await runOne(host: host, request: request, iteration: iterationTag) { result in
                             self.deliver(result, runID: runID)
                             collected.append(result)
@@ -220,10 +220,10 @@ public final class FleetEngine: @unchecked Sendable {
     /// Opens every session that is not open yet (connect, authenticate, open the shell), under
     /// the throttle, so the console shows the fleet's health before the first command.
     public func connectAll() async {
-        await withTaskGroup(of: Void.self) { group in
+        await withDiscardingTaskGroup { group in
             for plan in plans where plan.connection != nil {
                 guard let session = sessions[plan.host.name], session.state == .disconnected else { continue }
-                group.addTask { [self] in
+                group.addTask(executorPreference: session.loop) { [self] in
                     let admitted = await throttle.acquire()
                     defer { if admitted { throttle.release() } }
                     guard admitted else { return }
@@ -245,9 +245,9 @@ public final class FleetEngine: @unchecked Sendable {
             while !Task.isCancelled {
                 try? await Task.sleep(nanoseconds: UInt64(interval * 1e9))
                 let due = sessions.values.filter { $0.state == .idle && Date().timeIntervalSince($0.lastUsed) >= interval }
-                await withTaskGroup(of: Void.self) { group in
+                await withDiscardingTaskGroup { group in
                     for session in due {
-                        group.addTask { [self] in
+                        group.addTask(executorPreference: session.loop) { [self] in
                             let admitted = await throttle.acquire()
                             defer { if admitted { throttle.release() } }
                             if admitted { await session.keepAlive() }
@@ -260,9 +260,9 @@ public final class FleetEngine: @unchecked Sendable {
 
     /// Closes every shell and connection (end of a headless run, console exit).
     public func closeAll() async {
-        await withTaskGroup(of: Void.self) { group in
+        await withDiscardingTaskGroup { group in
             for session in sessions.values where session.state != .disconnected {
-                group.addTask { await session.close() }
+                group.addTask(executorPreference: session.loop) { await session.close() }
             }
         }
         // The events of closing are stored before the caller exits.

@@ -19,6 +19,9 @@ public final class HostSession: @unchecked Sendable {
     private let lock = NSLock()
     private var machine: HostSessionMachine
     private let connection: WinRMConnection?
+    /// The curl loop that carries this session's requests; the engine runs the session's work
+    /// there too (its task executor), so an answer and the next request need no thread hop.
+    public let loop = CurlEventLoop.next()
     private let shell: WinRSShell?
     private var cancelRequested = false
     private var lastActivity = Date()
@@ -31,7 +34,7 @@ public final class HostSession: @unchecked Sendable {
         self.plan = plan
         machine = HostSessionMachine(policy: policy)
         if let config = plan.connection {
-            let connection = WinRMConnection(config: config)
+            let connection = WinRMConnection(config: config, loop: loop)
             self.connection = connection
             shell = WinRSShell(connection: connection, options: shellOptions)
         } else {

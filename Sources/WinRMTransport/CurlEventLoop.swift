@@ -8,7 +8,8 @@ import Glibc
 
 /// A thread that carries out libcurl transfers: an epoll loop driving its multi handles through
 /// `curl_multi_socket_action`, so thousands of transfers are in flight on a few threads instead of
-/// a thread per host.
+/// a thread per host. It is also a task executor: the tasks of the sessions whose connections it
+/// carries run on it between I/O events (see the `TaskExecutor` extension).
 public final class CurlEventLoop: @unchecked Sendable {
     /// One loop per core. A fleet's connections are dealt out over them: opening a thousand
     /// loopback or LAN connections and sending their first requests is work for more than one core.
@@ -23,8 +24,17 @@ public final class CurlEventLoop: @unchecked Sendable {
     private let epollFD: Int32
     private let wakeFD: Int32
     private let lock = NSLock()
-    private var pendingJobs: [() -> Void] = []
+    private var pendingJobs: [PendingJob] = []
     private var thread: Thread?
+    /// The loop thread's pthread_t, once it runs.
+    private let loopThread = Atomic<UInt>(0)
+
+    /// Work queued for the loop thread: a closure, or a job of a task that prefers this loop as
+    /// its executor (see `TaskExecutor`).
+    private enum PendingJob {
+        case closure(() -> Void)
+        case task(UnownedJob)
+    }
 
     // Loop-thread state only.
     /// The multi handle whose transfer watches each socket now.
@@ -61,11 +71,26 @@ public final class CurlEventLoop: @unchecked Sendable {
 
     /// Runs `job` on the loop thread, where all libcurl handles live.
     public func execute(_ job: @escaping () -> Void) {
+        enqueue(.closure(job))
+    }
+
+    /// Runs `job` at once when called on the loop thread, else queues it there.
+    public func executeSoon(_ job: @escaping () -> Void) {
+        if isCurrent { job() } else { enqueue(.closure(job)) }
+    }
+
+    /// Whether the caller runs on this loop's thread.
+    public var isCurrent: Bool {
+        loopThread.load(ordering: .relaxed) == UInt(pthread_self())
+    }
+
+    private func enqueue(_ job: PendingJob) {
         lock.lock()
         pendingJobs.append(job)
         let first = pendingJobs.count == 1
         lock.unlock()
-        if first {
+        // The loop looks at its queue before it waits: from its own thread no wake-up is needed.
+        if first && !isCurrent {
             _ = wf_eventfd_signal(wakeFD)
         }
     }
@@ -75,15 +100,27 @@ public final class CurlEventLoop: @unchecked Sendable {
         let jobs = pendingJobs
         pendingJobs.removeAll(keepingCapacity: true)
         lock.unlock()
-        for job in jobs { job() }
+        for job in jobs {
+            switch job {
+            case .closure(let body): body()
+            case .task(let task): task.runSynchronously(on: asUnownedTaskExecutor())
+            }
+        }
+    }
+
+    private var hasPendingJobs: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return !pendingJobs.isEmpty
     }
 
     private func run() {
+        loopThread.store(UInt(pthread_self()), ordering: .relaxed)
         let capacity: Int32 = 256
         var fds = [Int32](repeating: 0, count: Int(capacity))
         var events = [Int32](repeating: 0, count: Int(capacity))
         while true {
-            let timeout = timers.millisecondsUntilNext(now: Self.nowNanoseconds())
+            let timeout = hasPendingJobs ? 0 : timers.millisecondsUntilNext(now: Self.nowNanoseconds())
             let count = wf_epoll_wait(epollFD, &fds, &events, capacity, timeout)
             for index in 0..<Int(max(count, 0)) {
                 let fd = fds[index]
@@ -214,6 +251,15 @@ public final class CurlEventLoop: @unchecked Sendable {
         } else {
             timers.schedule(context, at: Self.nowNanoseconds() + UInt64(milliseconds) * 1_000_000)
         }
+    }
+}
+
+/// A task that prefers the loop as its executor runs on the loop thread between I/O events: a
+/// request's answer resumes the task that waits for it without a hop to another thread, and the
+/// next request starts from there.
+extension CurlEventLoop: TaskExecutor {
+    public func enqueue(_ job: consuming ExecutorJob) {
+        enqueue(.task(UnownedJob(job)))
     }
 }
 

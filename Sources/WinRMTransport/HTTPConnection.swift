@@ -144,7 +144,7 @@ public final class HTTPConnection: @unchecked Sendable {
     ///   the kept one dies under it; when not, the transfer fails with `.resendRefused`.
     public func post(body: Data, headers: [String], resendable: Bool = true) async throws -> HTTPResponse {
         try await withCheckedThrowingContinuation { continuation in
-            loop.execute { [self] in
+            loop.executeSoon { [self] in
                 start(body: body, headers: headers, resendable: resendable, continuation: continuation)
             }
         }

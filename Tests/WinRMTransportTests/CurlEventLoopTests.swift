@@ -4,7 +4,8 @@ import XCTest
 @testable import WinRMTransport
 
 /// The loop keeps a kept connection's socket registered with epoll between requests and learns of
-/// every close from libcurl's close-socket callback. Address: 127.1.59.16.
+/// every close from libcurl's close-socket callback; it is also the executor of the tasks that
+/// prefer it. Addresses: 127.1.59.16, 127.1.59.17.
 final class CurlEventLoopTests: XCTestCase {
     /// Each answer closes the connection, so every request opens a new socket, which mostly gets the
     /// number the closed one had: a registration the loop failed to forget would leave the new
@@ -25,5 +26,29 @@ final class CurlEventLoopTests: XCTestCase {
             ports.insert(response.localPort)
         }
         XCTAssertEqual(ports.count, 30, "a new TCP connection for every request")
+    }
+
+    /// A task that prefers the loop runs on the loop thread, before and after each answer: the
+    /// answer resumes it there, and its next request starts without a hop to another thread.
+    func testATaskThatPrefersTheLoopRunsOnItAcrossRequests() async throws {
+        let loop = CurlEventLoop()
+        let server = try RawHTTPServer(address: "127.1.59.17") { _ in
+            RawHTTPServer.Response(status: 200, headers: [("Content-Type", "text/plain")], body: Data("ok".utf8), close: false)
+        }
+        addTeardownBlock { server.stop() }
+        var options = HTTPConnectionOptions(url: server.url)
+        options.transferTimeout = 5
+        let connection = HTTPConnection(options: options, loop: loop)
+        XCTAssertFalse(loop.isCurrent, "the test's own task runs elsewhere")
+        let onLoop = await Task(executorPreference: loop) { () -> [Bool] in
+            var seen = [loop.isCurrent]
+            for _ in 0..<5 {
+                let response = try? await connection.post(body: Data("x".utf8), headers: ["Content-Type: text/plain"])
+                seen.append(response?.status == 200 && loop.isCurrent)
+            }
+            return seen
+        }.value
+        XCTAssertEqual(onLoop, Array(repeating: true, count: 6))
+        XCTAssertFalse(loop.isCurrent)
     }
 }
