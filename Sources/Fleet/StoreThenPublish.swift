@@ -26,6 +26,9 @@ final class StoreThenPublish: @unchecked Sendable {
     /// A batch is taken off the queue and not yet published.
     private var writing = false
     private var flushWaiters = 0
+    /// The writer sleeps until something is submitted (not out a commit delay, which a submit
+    /// need not cut short: waking the writer for every result costs two context switches).
+    private var writerIdle = false
     private var stopping = false
     private var writerExited = false
     private var writerThread: pthread_t?
@@ -51,7 +54,7 @@ final class StoreThenPublish: @unchecked Sendable {
     func submit(_ item: Item) {
         condition.lock()
         queue.append(item)
-        condition.broadcast()
+        if writerIdle { condition.broadcast() }
         condition.unlock()
     }
 
@@ -87,7 +90,9 @@ final class StoreThenPublish: @unchecked Sendable {
         writerThread = pthread_self()
         while true {
             while queue.isEmpty && !stopping {
+                writerIdle = true
                 condition.wait()
+                writerIdle = false
             }
             if queue.isEmpty { break }
             if queue.contains(where: { $0.entry != nil }) {
