@@ -24,6 +24,8 @@ public final class HostSession: @unchecked Sendable {
     public let loop = CurlEventLoop.next()
     private let shell: WinRSShell?
     private var cancelRequested = false
+    /// A finished command whose terminate Signal has not gone out yet (see `acknowledge`).
+    private var unacknowledgedCommand: String?
     private var lastActivity = Date()
     private var lastRTT: TimeInterval?
     /// Session events go here (the engine forwards them to the store and the views).
@@ -96,6 +98,7 @@ public final class HostSession: @unchecked Sendable {
     public func keepAlive() async {
         guard let shell, state == .idle, shell.shellID != nil else { return }
         lock.withLock { lastActivity = Date() }
+        if await acknowledge() { return }
         do {
             try await shell.touch()
         } catch let error as WinRMError where error.code == String(WSManFault.invalidSelectorsCode) {
@@ -107,10 +110,27 @@ public final class HostSession: @unchecked Sendable {
         }
     }
 
-    /// Runs one command to its end on this session and returns the host's result.
-    /// - Parameter onResult: called once with the result as soon as it is known: when the host said
-    ///   the command is done, before the terminate Signal that acknowledges it goes out (the session
-    ///   stays busy, and `run` does not return, until that Signal is answered).
+    /// Sends the terminate Signal of the last finished command, if it has not gone out yet; true
+    /// when it sent one. The host releases the command's operation only then (MS-WSMV: leaked
+    /// operations count against MaxConcurrentOperationsPerUser). A failure is left alone: the shell's
+    /// Delete ends the command too, and a connection problem is the next job's to handle.
+    @discardableResult
+    public func acknowledge() async -> Bool {
+        guard let shell, let commandID = lock.withLock({ unacknowledgedCommand }) else { return false }
+        lock.withLock { unacknowledgedCommand = nil }
+        try? await shell.signal(commandID: commandID, .terminate)
+        return true
+    }
+
+    /// Whether a finished command still waits for its terminate Signal.
+    public var awaitsAcknowledgement: Bool { lock.withLock { unacknowledgedCommand != nil } }
+
+    /// Runs one command to its end on this session and returns the host's result, when the host
+    /// said the command is done. The terminate Signal that acknowledges the command is left to
+    /// `acknowledge()` (the engine sends it once the run's other results are in, so that in a
+    /// fan-out that keeps the machine busy it does not delay them); any later job of the session
+    /// sends it first.
+    /// - Parameter onResult: called once with the result as soon as it is known.
     public func run(_ spec: CommandSpec, timeout: TimeInterval?, iteration: Int? = nil,
                     onOutput: (@Sendable (Data, Data) -> Void)? = nil,
                     onResult: ((HostResult) -> Void)? = nil) async -> HostResult {
@@ -139,6 +159,7 @@ public final class HostSession: @unchecked Sendable {
             return report(result(.error, plan.refusal ?? WinRMError(.policy, "\(plan.host.name) cannot be reached"), of: output))
         }
         var commandID: String?
+        await acknowledge()
         var pending = transition(.jobStarted)
         while !pending.isEmpty {
             let action = pending.removeFirst()
@@ -190,8 +211,7 @@ public final class HostSession: @unchecked Sendable {
         return report(result(.error, WinRMError(.protocol, "\(plan.host.name): session ended without a result"), of: output))
     }
 
-    /// Receive until Done, then terminate. Returns the machine's next actions.
-    /// `onDone` sees the complete output before the terminate goes out.
+    /// Receive until Done. Returns the machine's next actions; `onDone` sees the complete output.
     private func receiveUntilDone(commandID: String, deadline: Date?, output: inout CommandOutput,
                                   onOutput: (@Sendable (Data, Data) -> Void)?,
                                   onDone: (CommandOutput) -> Void) async -> [HostSessionMachine.Action] {
@@ -221,9 +241,10 @@ public final class HostSession: @unchecked Sendable {
                 }
                 if case .done(let exitCode) = received.state {
                     output.exitCode = exitCode
+                    // Terminate acknowledges the end of output (else the operation leaks on the
+                    // host); it goes out with `acknowledge()`.
+                    lock.withLock { unacknowledgedCommand = commandID }
                     onDone(output)
-                    // Terminate acknowledges the end of output (else the operation leaks on the host).
-                    try? await shell.signal(commandID: commandID, .terminate)
                     return transition(.commandFinished)
                 }
             } catch {
@@ -244,6 +265,7 @@ public final class HostSession: @unchecked Sendable {
 
     /// Closes the shell and the connection (end of a one-shot run, or the console quitting).
     public func close() async {
+        await acknowledge()
         await shell?.close()
         await connection?.close()
         lock.withLock { machine.closed() }

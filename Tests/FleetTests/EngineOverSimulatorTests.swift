@@ -380,10 +380,11 @@ final class EngineOverSimulatorTests: XCTestCase {
         XCTAssertEqual(counters.commandsStarted, 9)
     }
 
-    /// The result is shown as soon as the host says the command is done; the terminate Signal that
-    /// acknowledges it follows, and the run ends only when it was answered.
-    func testResultIsShownBeforeTheTerminateAndTheTerminateStillGoesOut() async throws {
-        let fixture = try SimulatedFleetFixture(config("127.1.40.191", hosts: 1))
+    /// A result is shown as soon as its host says the command is done. The terminate Signals that
+    /// acknowledge the commands go out once every host's result is in, and the run ends only when
+    /// they were answered.
+    func testResultsAreAllShownBeforeTheTerminatesAndEveryTerminateGoesOut() async throws {
+        let fixture = try SimulatedFleetFixture(config("127.1.40.191", hosts: 4))
         defer { fixture.shutdown() }
         let engine = FleetEngine(plans: fixture.plans)
         let signalsWhenShown = UpdateLog()
@@ -394,10 +395,30 @@ final class EngineOverSimulatorTests: XCTestCase {
             }
         }
         let results = await engine.run(RunRequest(spec: hostname(), target: "all", hosts: fixture.names))
-        XCTAssertEqual(results.map(\.status), [.ok])
+        XCTAssertEqual(results.map(\.status), [.ok, .ok, .ok, .ok])
         let seen = signalsWhenShown.all.compactMap { if case .hostState(let count, _) = $0 { return count } else { return nil } }
-        XCTAssertEqual(seen, ["0"], "shown before the terminate went out")
-        XCTAssertEqual(fixture.counters.requestsByAction["Signal"], 1, "the run returned after its terminate")
+        XCTAssertEqual(seen, ["0", "0", "0", "0"], "every result shown before a terminate went out")
+        XCTAssertEqual(fixture.counters.requestsByAction["Signal"], 4, "the run returned after every terminate")
+        XCTAssertFalse(fixture.names.contains { engine.session($0)?.awaitsAcknowledgement ?? true })
         await engine.closeAll()
+    }
+
+    /// A session whose last command was not acknowledged yet sends that terminate before anything
+    /// else it does: the next command, or closing.
+    func testASessionSendsItsPendingTerminateBeforeItsNextJob() async throws {
+        let fixture = try SimulatedFleetFixture(config("127.1.40.195", hosts: 1))
+        defer { fixture.shutdown() }
+        let session = HostSession(plan: fixture.plans[0])
+        let first = await session.run(hostname(), timeout: 30)
+        XCTAssertEqual(first.status, .ok)
+        XCTAssertTrue(session.awaitsAcknowledgement)
+        XCTAssertNil(fixture.counters.requestsByAction["Signal"])
+        let second = await session.run(hostname(), timeout: 30)
+        XCTAssertEqual(second.status, .ok)
+        XCTAssertEqual(fixture.counters.requestsByAction["Signal"], 1, "the first command's terminate, before the second")
+        await session.close()
+        XCTAssertFalse(session.awaitsAcknowledgement)
+        XCTAssertEqual(fixture.counters.requestsByAction["Signal"], 2)
+        XCTAssertEqual(fixture.counters.requestsByAction["Delete"], 1)
     }
 }
