@@ -1,3 +1,4 @@
+import ASCIIText
 import Foundation
 
 /// The inventory file's keys, in one place (the file format is a contract other tooling relies on).
@@ -517,15 +518,15 @@ struct InventoryLoader {
             addError(path, node, "the address is empty", fix: "write a DNS name or IP address, or remove \"address\" to use the name")
             return nil
         }
-        if address.contains("://") || address.contains("/") {
+        if address.containsAnyASCII(of: "/") {
             addError(path, node, "\"\(text)\" is a URL, not an address", fix: fix)
             return nil
         }
-        if address.contains(":") && IPAddress.parseIPv6(address) == nil {
+        if address.containsAnyASCII(of: ":") && IPAddress.parseIPv6(address) == nil {
             addError(path, node, "\"\(text)\" is not a host name or IP address (a port belongs in \"port\")", fix: fix)
             return nil
         }
-        if address.contains(where: { $0.isWhitespace || $0 == "@" || $0 == "?" || $0 == "#" }) {
+        if address.containsAnyASCII(of: "@?#") || address.unicodeScalars.contains(where: \.properties.isWhitespace) {
             addError(path, node, "\"\(text)\" is not a host name or IP address", fix: fix)
             return nil
         }

@@ -1,3 +1,4 @@
+import ASCIIText
 import Foundation
 
 /// The xs:duration values WS-Management uses (`PT20S`, `PT7200.000S`, `P0DT0H0M0S`).

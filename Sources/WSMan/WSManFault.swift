@@ -1,3 +1,4 @@
+import ASCIIText
 import Foundation
 
 /// A SOAP fault returned by a WinRM service, with the WS-Management details Windows adds

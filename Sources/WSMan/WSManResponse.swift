@@ -1,3 +1,4 @@
+import ASCIIText
 import Foundation
 
 /// Checks HTTP responses of a WinRM endpoint and reads their SOAP headers.

@@ -1,3 +1,4 @@
+import ASCIIText
 import Foundation
 
 /// A small, namespace-aware XML element tree, enough for SOAP envelopes.

@@ -1,3 +1,4 @@
+import ASCIIText
 import Foundation
 
 /// MS-WSMV §2.2.9.1 HTTP message encryption framing (`multipart/encrypted`).
@@ -126,8 +127,8 @@ public enum WinRMEncryption {
         if name == "boundary", headerValue.hasSuffix("boundary=\"\(boundary)\"") { return boundary }
         for piece in headerValue.split(separator: ";").dropFirst() {
             let pair = piece.split(separator: "=", maxSplits: 1)
-            guard pair.count == 2, pair[0].trimmingCharacters(in: .whitespaces).lowercased() == name else { continue }
-            var value = pair[1].trimmingCharacters(in: .whitespaces)
+            guard pair.count == 2, pair[0].trimmingASCIIWhitespace.equalsIgnoringASCIICase(name) else { continue }
+            var value = pair[1].trimmingASCIIWhitespace
             if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 {
                 value = String(value.dropFirst().dropLast())
             }

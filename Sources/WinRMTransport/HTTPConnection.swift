@@ -1,3 +1,4 @@
+import ASCIIText
 import CCurl
 import CShims
 import Foundation
@@ -57,11 +58,11 @@ public struct HTTPResponse: Sendable {
     public var elapsed: TimeInterval
 
     public func header(_ name: String) -> String? {
-        headers.last { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+        headers.last { $0.name.equalsIgnoringASCIICase(name) }?.value
     }
 
     public func headers(_ name: String) -> [String] {
-        headers.filter { $0.name.caseInsensitiveCompare(name) == .orderedSame }.map(\.value)
+        headers.filter { $0.name.equalsIgnoringASCIICase(name) }.map(\.value)
     }
 }
 
@@ -356,7 +357,7 @@ public final class HTTPConnection: @unchecked Sendable {
             let reason = buffers.resendRefused ? .resendRefused : Self.reason(for: code)
             // After a refused CONNECT the last header block seen is the proxy's answer to it.
             let proxyAuthenticate = buffers.headers
-                .filter { $0.name.caseInsensitiveCompare("Proxy-Authenticate") == .orderedSame }.map(\.value)
+                .filter { $0.name.equalsIgnoringASCIICase("Proxy-Authenticate") }.map(\.value)
             continuation.resume(throwing: TransferFailure(reason: reason, curlCode: Int(code.rawValue),
                 message: message, proxyConnectStatus: easy.info(CURLINFO_HTTP_CONNECTCODE), newConnections: newConnections,
                 proxyAuthenticate: proxyAuthenticate))

@@ -1,3 +1,4 @@
+import ASCIIText
 import Foundation
 import WinRMAuth
 
@@ -91,7 +92,7 @@ extension WinRMConnection {
                 record(.affinityLost(detail: "no Negotiate/NTLM challenge came back through forward proxy \(proxy.url)"))
                 throw affinityError("the host's 401 came back through the proxy without a Negotiate/NTLM challenge (it offers \(offered.isEmpty ? "nothing" : offered.joined(separator: ", "))): the proxy does not pass connection-based authentication (squid: http_port connection-auth=off); if the host really has Negotiate disabled, enable it (winrm set winrm/config/service/auth @{Negotiate=\"true\"})", code: "401")
             }
-            if offered.contains(where: { $0.caseInsensitiveCompare("Negotiate") == .orderedSame || $0.caseInsensitiveCompare("NTLM") == .orderedSame }) {
+            if offered.contains(where: { $0.equalsIgnoringASCIICase("Negotiate") || $0.equalsIgnoringASCIICase("NTLM") }) {
                 throw WinRMError(.auth, "\(config.hostDescription) did not answer our NTLM NEGOTIATE with a challenge: Negotiate/NTLM may be disabled for this account or the request never reached the host", code: "401")
             }
             throw WinRMError(.auth, "\(config.hostDescription) does not offer Negotiate (it offers \(offered.isEmpty ? "nothing" : offered.joined(separator: ", "))): enable Negotiate on the host (winrm set winrm/config/service/auth @{Negotiate=\"true\"}) or use the auth it offers", code: "401")
@@ -194,13 +195,13 @@ extension WinRMConnection {
 
     /// The proxy promised to keep our connection pinned to one connection to the host.
     static func proxyPinsConnections(_ response: HTTPResponse) -> Bool {
-        response.headers("Proxy-Support").contains { $0.range(of: "Session-Based-Authentication", options: .caseInsensitive) != nil }
+        response.headers("Proxy-Support").contains { $0.containsIgnoringASCIICase("Session-Based-Authentication") }
     }
 
     /// The answer announces that the connection closes after it.
     static func closesConnection(_ response: HTTPResponse) -> Bool {
         (response.headers("Connection") + response.headers("Proxy-Connection")).contains {
-            $0.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces).caseInsensitiveCompare("close") == .orderedSame }
+            $0.split(separator: ",").contains { $0.trimmingASCIIWhitespace.equalsIgnoringASCIICase("close") }
         }
     }
 
@@ -220,8 +221,8 @@ extension WinRMConnection {
     static func negotiateToken(_ response: HTTPResponse) -> Data? {
         for value in response.headers("WWW-Authenticate") {
             let parts = value.split(separator: " ", maxSplits: 1)
-            guard parts.count == 2, ["negotiate", "ntlm"].contains(parts[0].lowercased()) else { continue }
-            if let token = Data(base64Encoded: String(parts[1]).trimmingCharacters(in: .whitespaces)) { return token }
+            guard parts.count == 2, parts[0].equalsIgnoringASCIICase("negotiate") || parts[0].equalsIgnoringASCIICase("ntlm") else { continue }
+            if let token = Data(base64Encoded: parts[1].trimmingASCIIWhitespace) { return token }
         }
         return nil
     }

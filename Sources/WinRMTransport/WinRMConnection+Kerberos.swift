@@ -1,3 +1,4 @@
+import ASCIIText
 import Foundation
 import WinRMAuth
 import WinRMKerberos
@@ -325,8 +326,8 @@ extension WinRMConnection {
     private func refusalWithoutToken(_ response: HTTPResponse, scheme: String, spn: String,
                                      mechanism: KerberosMechanism) -> Error {
         let offered = response.headers("WWW-Authenticate").map { $0.split(separator: " ").first.map(String.init) ?? $0 }
-        let offersKerberos = offered.contains { $0.caseInsensitiveCompare("Kerberos") == .orderedSame }
-        let offersScheme = offered.contains { $0.caseInsensitiveCompare(scheme) == .orderedSame }
+        let offersKerberos = offered.contains { $0.equalsIgnoringASCIICase("Kerberos") }
+        let offersScheme = offered.contains { $0.equalsIgnoringASCIICase(scheme) }
         let list = offered.isEmpty ? "nothing" : offered.joined(separator: ", ")
         if !offersKerberos || !offersScheme {
             let error = WinRMError(.auth, "\(config.hostDescription) does not accept Kerberos (it offers \(list); our \(scheme) token for \(spn) was refused): the host is not joined to the realm or Kerberos is disabled — enable it (winrm set winrm/config/service/auth @{Kerberos=\"true\"}) or use auth negotiate/ntlm with a credential", code: "kerberos:mechanism_unsupported")
@@ -399,9 +400,9 @@ extension WinRMConnection {
         for value in response.headers("WWW-Authenticate") {
             let parts = value.split(separator: " ", maxSplits: 1)
             guard parts.count == 2, ["negotiate", "kerberos"].contains(parts[0].lowercased()),
-                  let token = Data(base64Encoded: String(parts[1]).trimmingCharacters(in: .whitespaces)),
+                  let token = Data(base64Encoded: parts[1].trimmingASCIIWhitespace),
                   !token.isEmpty else { continue }
-            if parts[0].caseInsensitiveCompare(scheme) == .orderedSame { return token }
+            if parts[0].equalsIgnoringASCIICase(scheme) { return token }
             fallback = fallback ?? token
         }
         return fallback

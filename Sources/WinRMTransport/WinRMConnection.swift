@@ -1,3 +1,4 @@
+import ASCIIText
 import Foundation
 
 /// How a host authenticates us.
@@ -255,15 +256,15 @@ public final class WinRMConnection: @unchecked Sendable {
         if configured == .none {
             return WinRMError(.proxyAuth, "proxy \(proxy) requires authentication\(during) (HTTP 407; it asks for \(asked)) but the route sends none: set proxy_auth and proxy_credential on the route (an authenticating proxy also requires transport https)", code: "407")
         }
-        if !schemes.isEmpty && !schemes.contains(where: { $0.caseInsensitiveCompare(configured.rawValue) == .orderedSame }) {
+        if !schemes.isEmpty && !schemes.contains(where: { $0.equalsIgnoringASCIICase(configured.rawValue) }) {
             return WinRMError(.proxyAuth, "proxy \(proxy) refused our proxy authentication\(during) (HTTP 407; it asks for \(asked), the route sends \(configured.rawValue)): set the route's proxy_auth to \(schemes.map { $0.lowercased() }.joined(separator: " or "))", code: "407")
         }
         return WinRMError(.proxyAuth, "proxy \(proxy) refused our proxy credentials\(during) (HTTP 407; it asks for \(asked), the route sends \(configured.rawValue)): check the user name and password of the route's proxy_credential", code: "407")
     }
 
     static func isSOAP(_ response: HTTPResponse) -> Bool {
-        let type = response.header("Content-Type")?.lowercased() ?? ""
-        return type.contains("soap+xml") || type.contains("multipart/encrypted")
+        let type = response.header("Content-Type") ?? ""
+        return type.containsIgnoringASCIICase("soap+xml") || type.containsIgnoringASCIICase("multipart/encrypted")
     }
 
     static func pageTitle(_ response: HTTPResponse) -> String? {
