@@ -1,6 +1,6 @@
 // The run-history store's commit speed: what a result costs before it may be shown.
 //
-//   swift build -c release --product store-bench && .build/release/store-bench [--results N]
+//   swift build -c release --static-swift-stdlib --product store-bench && .build/release/store-bench [--results N]
 //
 // Records N results into a fresh database in /tmp (or $TMPDIR) three ways and prints one JSON
 // object, then a summary line per way:
