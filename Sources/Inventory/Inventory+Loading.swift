@@ -495,8 +495,8 @@ struct InventoryLoader {
             addError(path, node, "the \(what) name is empty", fix: "give the \(what) a name")
             return false
         }
-        if let bad = name.first(where: { TargetSyntax.reservedCharacters.contains($0) || $0.isWhitespace }) {
-            let shown = bad.isWhitespace ? "whitespace" : "'\(bad)'"
+        if let bad = name.unicodeScalars.first(where: { TargetSyntax.reservedScalars.contains($0) || $0.properties.isWhitespace }) {
+            let shown = bad.properties.isWhitespace ? "whitespace" : "'\(bad)'"
             addError(path, node, "the \(what) name \"\(name)\" contains \(shown), which has a meaning in target expressions",
                      fix: what == "host"
                         ? "rename the host with letters, digits, '.', '-' and '_'; put the real DNS name or IP in \"address\""
@@ -568,9 +568,8 @@ struct InventoryLoader {
         var byKey: [String: JSONNode] = [:]
         var accepted: [JSONMember] = []
         for member in members {
-            let memberPath = JSONPath.key(path, member.key)
             if byKey[member.key] != nil {
-                addError(memberPath, member.value, "duplicate key \"\(member.key)\"", fix: "keep one of them")
+                addError(JSONPath.key(path, member.key), member.value, "duplicate key \"\(member.key)\"", fix: "keep one of them")
                 continue
             }
             if let allowedKeys, !allowedKeys.contains(member.key) {
@@ -578,7 +577,7 @@ struct InventoryLoader {
                 let fix = close.isEmpty
                     ? "remove it; allowed here: \(allowedKeys.joined(separator: ", "))"
                     : "did you mean \"\(close[0])\"? Allowed here: \(allowedKeys.joined(separator: ", "))"
-                addError(memberPath, member.value, "unknown key \"\(member.key)\"", fix: fix)
+                addError(JSONPath.key(path, member.key), member.value, "unknown key \"\(member.key)\"", fix: fix)
                 continue
             }
             byKey[member.key] = member.value

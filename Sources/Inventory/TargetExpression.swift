@@ -2,7 +2,7 @@ import Foundation
 
 /// Characters with a meaning in target expressions; host, group and route names may not contain them.
 enum TargetSyntax {
-    static let reservedCharacters: Set<Character> = [",", "&", "!", "(", ")", "[", "]", "*", "?", ":"]
+    static let reservedScalars: Set<Unicode.Scalar> = [",", "&", "!", "(", ")", "[", "]", "*", "?", ":"]
 }
 
 /// A selection of hosts, written like `web[01-20],group:iis&route:dmz,!web07`.
