@@ -140,8 +140,8 @@ public final class FleetEngine: @unchecked Sendable {
                 for host in request.hosts {
                     group.addTask(executorPreference: sessions[host]?.loop) { [self] in
                         await runOne(host: host, request: request, iteration: iterationTag) { result in
-                            self.deliver(result, runID: runID)
-                            collected.append(result)
+                            let received = collected.append(result)
+                            self.deliver(result, runID: runID, last: received == request.hosts.count * iteration)
                         }
                     }
                 }
@@ -203,8 +203,8 @@ public final class FleetEngine: @unchecked Sendable {
         }, onResult: finished)
     }
 
-    /// Store first, then views.
-    private func deliver(_ result: HostResult, runID: Int64?) {
+    /// Store first, then views. The iteration's last result is committed without the commit delay.
+    private func deliver(_ result: HostResult, runID: Int64?, last: Bool) {
         let state: HostRunState
         switch result.status {
         case .ok: state = .done
@@ -214,7 +214,7 @@ public final class FleetEngine: @unchecked Sendable {
         case .cancelled: state = .cancelled
         }
         delivery.submit(.init(entry: runID.map { .result(result, runID: $0) },
-                              updates: [.hostState(host: result.host, state: state), .result(result)]))
+                              updates: [.hostState(host: result.host, state: state), .result(result)]), final: last)
     }
 
     private func sessionEvent(_ event: SessionEvent) {
@@ -291,7 +291,13 @@ public final class FleetEngine: @unchecked Sendable {
 final class ResultCollector: @unchecked Sendable {
     private let lock = NSLock()
     private var storage: [HostResult] = []
-    func append(_ result: HostResult) { lock.withLock { storage.append(result) } }
+    /// Returns how many results there are now.
+    func append(_ result: HostResult) -> Int {
+        lock.withLock {
+            storage.append(result)
+            return storage.count
+        }
+    }
     var results: [HostResult] { lock.withLock { storage } }
 }
 

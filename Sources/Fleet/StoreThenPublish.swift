@@ -26,6 +26,8 @@ final class StoreThenPublish: @unchecked Sendable {
     /// A batch is taken off the queue and not yet published.
     private var writing = false
     private var flushWaiters = 0
+    /// Something queued should not wait out the commit delay (`submit(_:final:)`).
+    private var expedited = false
     /// The writer sleeps until something is submitted (not out a commit delay, which a submit
     /// need not cut short: waking the writer for every result costs two context switches).
     private var writerIdle = false
@@ -51,10 +53,13 @@ final class StoreThenPublish: @unchecked Sendable {
         writer.start()
     }
 
-    func submit(_ item: Item) {
+    /// - Parameter final: nothing more is coming for a while (a run's last result): the batch is
+    ///   committed at once instead of after the commit delay, which would only hold it back.
+    func submit(_ item: Item, final: Bool = false) {
         condition.lock()
         queue.append(item)
-        if writerIdle { condition.broadcast() }
+        if final { expedited = true }
+        if writerIdle || final { condition.broadcast() }
         condition.unlock()
     }
 
@@ -97,12 +102,13 @@ final class StoreThenPublish: @unchecked Sendable {
             if queue.isEmpty { break }
             if queue.contains(where: { $0.entry != nil }) {
                 let due = lastCommit.addingTimeInterval(commitDelay)
-                while flushWaiters == 0 && !stopping && Date() < due {
+                while flushWaiters == 0 && !expedited && !stopping && Date() < due {
                     _ = condition.wait(until: due)
                 }
             }
             let batch = queue
             queue.removeAll(keepingCapacity: true)
+            expedited = false
             writing = true
             condition.unlock()
 

@@ -86,6 +86,34 @@ final class StoreThenPublishTests: XCTestCase {
         delivery.stop()
     }
 
+    /// A final report (a run's last result) is committed and shown without waiting out the delay,
+    /// together with what the delay held until then.
+    func testAFinalReportDoesNotWaitOutTheCommitDelay() {
+        let lock = NSLock()
+        var batches: [Int] = []
+        var shown: [String] = []
+        let allShown = DispatchSemaphore(value: 0)
+        let delivery = StoreThenPublish(commitDelay: 3600, store: { entries in
+            lock.withLock { batches.append(entries.count) }
+        }, publish: { update in
+            guard case .result(let result) = update else { return }
+            let count = lock.withLock { shown.append(result.host); return shown.count }
+            if count == 6 { allShown.signal() }
+        })
+        delivery.submit(.init(entry: .result(result("h0"), runID: 1), updates: [.result(result("h0"))]))
+        delivery.flush()
+        for index in 1...4 {
+            delivery.submit(.init(entry: .result(result("h\(index)"), runID: 1), updates: [.result(result("h\(index)"))]))
+        }
+        delivery.submit(.init(entry: .result(result("h5"), runID: 1), updates: [.result(result("h5"))]), final: true)
+        XCTAssertEqual(allShown.wait(timeout: .now() + 10), .success, "the final report was held by the delay")
+        lock.withLock {
+            XCTAssertEqual(batches, [1, 5])
+            XCTAssertEqual(shown, (0...5).map { "h\($0)" })
+        }
+        delivery.stop()
+    }
+
     /// Updates with nothing to store are not held by the commit delay.
     func testUpdatesWithNothingToStoreAreNotDelayed() {
         let shown = DispatchSemaphore(value: 0)
