@@ -8,7 +8,8 @@ import WinRMAuth
 /// keep-alive HTTP/1.1, `POST /wsman` only, connection-bound NTLM, MS-WSMV message sealing, WinRS.
 final class SimConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
+    /// Responses are written whole, head and body in one buffer (see `respond`).
+    typealias OutboundOut = ByteBuffer
 
     private let listener: SimHostListener
     private var auth: SimConnectionAuth
@@ -79,6 +80,11 @@ final class SimConnectionHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if error is HTTPParserError, isOpen {
+            // Not HTTP: HTTP.sys answers 400 and closes.
+            respond(context: context, status: 400, keepAlive: false, close: true)
+            return
+        }
         // TLS handshake failures, resets: the connection is gone, as on Windows.
         context.close(promise: nil)
     }
@@ -93,8 +99,7 @@ final class SimConnectionHandler: ChannelInboundHandler {
             bodyTooLarge = false
             // HTTP.sys answers `Expect: 100-continue` at once; libcurl otherwise waits a second per request.
             if head.headers[canonicalForm: "Expect"].contains(where: { $0.lowercased() == "100-continue" }) {
-                let interim = HTTPResponseHead(version: head.version, status: .continue)
-                context.writeAndFlush(wrapOutboundOut(.head(interim)), promise: nil)
+                context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: "HTTP/1.1 100 Continue\r\n\r\n")), promise: nil)
             }
         case .body(var chunk):
             if bodyTooLarge { return }
@@ -336,34 +341,32 @@ final class SimConnectionHandler: ChannelInboundHandler {
     private func respond(context: ChannelHandlerContext, status: Int, contentType: String? = nil, body: Data = Data(),
                          extraHeaders: [(String, String)] = [], keepAlive: Bool, close: Bool = false) {
         let closing = close || !keepAlive
-        var headers = HTTPHeaders()
-        headers.add(name: "Server", value: "Microsoft-HTTPAPI/2.0")
-        for (name, value) in extraHeaders { headers.add(name: name, value: value) }
-        if let contentType = contentType, !body.isEmpty { headers.add(name: "Content-Type", value: contentType) }
-        headers.add(name: "Content-Length", value: String(body.count))
-        if closing { headers.add(name: "Connection", value: "close") }
-        let head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: headers)
+        // The head is written here rather than by NIO's HTTPResponseEncoder: one buffer with the
+        // body, no HTTPHeaders to build and encode (the encoder was a tenth of a loaded simulator's CPU).
+        var head = "HTTP/1.1 \(status) \(HTTPResponseStatus(statusCode: status).reasonPhrase)\r\nServer: Microsoft-HTTPAPI/2.0\r\n"
+        for (name, value) in extraHeaders { head += "\(name): \(value)\r\n" }
+        if let contentType = contentType, !body.isEmpty { head += "Content-Type: \(contentType)\r\n" }
+        head += "Content-Length: \(body.count)\r\n"
+        if closing { head += "Connection: close\r\n" }
+        head += "\r\n"
 
         let delay = listener.responseDelay
         let box = UnsafeTransfer((self, context))
         let write = {
             let (handler, context) = box.value
             guard handler.isOpen else { return }
-            context.write(handler.wrapOutboundOut(.head(head)), promise: nil)
-            if !body.isEmpty {
-                var buffer = context.channel.allocator.buffer(capacity: body.count)
-                buffer.writeBytes(body)
-                context.write(handler.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
-            }
-            // Armed before the final write: the pipeline may hand us the next (queued) request while
-            // flushing, and that request's head must be able to cancel the timer.
+            var buffer = context.channel.allocator.buffer(capacity: head.utf8.count + body.count)
+            buffer.writeString(head)
+            buffer.writeBytes(body)
+            // Armed before the write: the next request may arrive while flushing, and its head must
+            // be able to cancel the timer.
             if !closing { handler.armIdleTimer(context: context) }
             if closing {
                 let done = context.eventLoop.makePromise(of: Void.self)
-                context.writeAndFlush(handler.wrapOutboundOut(.end(nil)), promise: done)
+                context.writeAndFlush(handler.wrapOutboundOut(buffer), promise: done)
                 done.futureResult.whenComplete { _ in context.close(promise: nil) }
             } else {
-                context.writeAndFlush(handler.wrapOutboundOut(.end(nil)), promise: nil)
+                context.writeAndFlush(handler.wrapOutboundOut(buffer), promise: nil)
             }
         }
         if delay.nanoseconds > 0 {

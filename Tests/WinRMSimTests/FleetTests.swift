@@ -105,6 +105,41 @@ final class SimulatedFleetTests: XCTestCase {
     }
 }
 
+final class SimulatedHTTPTests: XCTestCase {
+    /// What does not parse as HTTP gets HTTP.sys's answer: 400, and the connection closed.
+    func testARequestThatIsNotHTTPGets400AndAClose() throws {
+        let fleet = try TestFleet.start { $0.auth = .ntlm }
+        defer { fleet.shutdown() }
+        let host = fleet.hosts[0]
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        XCTAssertGreaterThanOrEqual(socket, 0)
+        defer { Glibc.close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(host.port).bigEndian)
+        inet_pton(AF_INET, host.address, &address.sin_addr)
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        XCTAssertEqual(connected, 0)
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let garbage = Array("THIS IS NOT HTTP\r\n\r\n".utf8)
+        XCTAssertEqual(Glibc.send(socket, garbage, garbage.count, 0), garbage.count)
+        var received = [UInt8]()
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = Glibc.recv(socket, &chunk, chunk.count, 0)
+            if count <= 0 { break }
+            received += chunk[0..<count]
+        }
+        let answer = String(decoding: received, as: UTF8.self)
+        XCTAssertTrue(answer.hasPrefix("HTTP/1.1 400 Bad Request\r\n"), answer)
+        XCTAssertTrue(answer.contains("Connection: close\r\n"), answer)
+        XCTAssertTrue(answer.hasSuffix("\r\n\r\n"), "no body, and then the close: \(answer)")
+    }
+}
+
 final class CurlInteropTests: XCTestCase {
     /// libcurl (our transport) sends `Expect: 100-continue` for larger bodies and waits up to a second for
     /// the interim answer; HTTP.sys answers at once, and so must the simulator.
