@@ -36,34 +36,46 @@ extension StringProtocol {
 
 extension StringProtocol {
     /// Equal, ignoring the case of ASCII letters (HTTP header names, auth schemes, media types).
+    @inlinable
     public func equalsIgnoringASCIICase(_ other: some StringProtocol) -> Bool {
-        let left = utf8, right = other.utf8
-        guard left.count == right.count else { return false }
-        return zip(left, right).allSatisfy { lowercasedASCII($0) == lowercasedASCII($1) }
+        var left = String(self), right = String(other)
+        return left.withUTF8 { a in
+            right.withUTF8 { b in
+                guard a.count == b.count else { return false }
+                for index in 0..<a.count where lowercasedASCII(a[index]) != lowercasedASCII(b[index]) { return false }
+                return true
+            }
+        }
     }
 
     /// Whether `needle` occurs in the text, ignoring the case of ASCII letters.
+    @inlinable
     public func containsIgnoringASCIICase(_ needle: some StringProtocol) -> Bool {
-        let haystack = Array(utf8), pattern = Array(needle.utf8)
-        guard !pattern.isEmpty else { return true }
-        guard haystack.count >= pattern.count else { return false }
-        for start in 0...(haystack.count - pattern.count) {
-            var index = 0
-            while index < pattern.count && lowercasedASCII(haystack[start + index]) == lowercasedASCII(pattern[index]) {
-                index += 1
+        var haystack = String(self), pattern = String(needle)
+        return haystack.withUTF8 { text in
+            pattern.withUTF8 { word in
+                guard !word.isEmpty else { return true }
+                guard text.count >= word.count else { return false }
+                for start in 0...(text.count - word.count) {
+                    var index = 0
+                    while index < word.count && lowercasedASCII(text[start + index]) == lowercasedASCII(word[index]) {
+                        index += 1
+                    }
+                    if index == word.count { return true }
+                }
+                return false
             }
-            if index == pattern.count { return true }
         }
-        return false
     }
 
     /// Whether any byte of the text is one of `bytes` (ASCII).
+    @inlinable
     public func containsAnyASCII(of bytes: StaticString) -> Bool {
         bytes.withUTF8Buffer { set in utf8.contains { set.contains($0) } }
     }
 }
 
-@inline(__always)
-private func lowercasedASCII(_ byte: UInt8) -> UInt8 {
+@inlinable
+func lowercasedASCII(_ byte: UInt8) -> UInt8 {
     byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
 }
