@@ -6,6 +6,8 @@ Measures, on this machine:
 - warm runs (`--repeat`, sessions kept), wall per iteration;
 - the pywinrm baseline (32 threads, one Session per host) on the same fleet (the median of
   `--pywinrm-runs` runs), and the ratio of the medians;
+every wall time from process start (winfleet's start and inventory loading count, and so do the
+Python interpreter's start and `import winrm`).
 - winfleet's peak RSS and CPU per host per command;
 each beside the RTT lower bound (round trips x latency).
 """
@@ -44,7 +46,7 @@ def run_winfleet(winfleet, inventory, db, repeat, hosts, extra_env):
             "--db", db]
     if repeat > 1:
         args += ["--repeat", str(repeat)]
-    started = time.perf_counter()
+    started = time.clock_gettime(time.CLOCK_MONOTONIC)
     process = subprocess.Popen(args + ["--", "hostname"], stdout=subprocess.PIPE, text=True, env=env)
     seen = {}
     completed = []
@@ -55,9 +57,9 @@ def run_winfleet(winfleet, inventory, db, repeat, hosts, extra_env):
         seen[iteration] = seen.get(iteration, 0) + 1
         ok += result["status"] == "ok"
         if seen[iteration] == hosts:
-            completed.append(time.perf_counter() - started)
+            completed.append(time.clock_gettime(time.CLOCK_MONOTONIC) - started)
     _, status, usage = os.wait4(process.pid, 0)
-    return completed, usage, ok, time.perf_counter() - started
+    return completed, usage, ok, time.clock_gettime(time.CLOCK_MONOTONIC) - started
 
 
 def main():
@@ -114,13 +116,19 @@ def main():
             here = os.path.dirname(os.path.abspath(__file__))
             runs = []
             for _ in range(args.pywinrm_runs):
+                spawned = time.clock_gettime(time.CLOCK_MONOTONIC)
                 baseline = subprocess.run([sys.executable, os.path.join(here, "pywinrm_baseline.py")],
                                           input=json.dumps(hosts), capture_output=True, text=True, check=True)
-                runs.append(json.loads(baseline.stdout))
-            runs.sort(key=lambda run: run["wall_s"])
+                run = json.loads(baseline.stdout)
+                # From process start, like winfleet's figures: interpreter start and `import winrm`
+                # (about 0.17 s here) count, as winfleet's own start and inventory loading do.
+                run["from_start_s"] = run["done_monotonic"] - spawned
+                runs.append(run)
+            runs.sort(key=lambda run: run["from_start_s"])
             py = runs[len(runs) // 2]
-            figures["pywinrm_wall_s"] = py["wall_s"]
-            figures["pywinrm_walls"] = [run["wall_s"] for run in runs]
+            figures["pywinrm_wall_s"] = py["from_start_s"]
+            figures["pywinrm_walls"] = [run["from_start_s"] for run in runs]
+            figures["pywinrm_pool_only_s"] = py["wall_s"]
             figures["pywinrm_ok"] = min(run["ok"] for run in runs)
             figures["pywinrm_errors"] = [error for run in runs for error in run["errors"]][:3]
             if figures["cold_wall_s"]:
@@ -141,8 +149,9 @@ def main():
     print(f"peak RSS:               {figures['peak_rss_mb']:.1f} MB")
     print(f"CPU per host per command: {figures['cpu_ms_per_host_command']:.3f} ms")
     if "pywinrm_wall_s" in figures:
-        print(f"pywinrm (32 threads):   {figures['pywinrm_wall_s']:.2f} s wall (median of {args.pywinrm_runs}, "
-              f"{min(figures['pywinrm_walls']):.2f}-{max(figures['pywinrm_walls']):.2f}; {figures['pywinrm_ok']} ok)"
+        print(f"pywinrm (32 threads):   {figures['pywinrm_wall_s']:.2f} s wall from process start (median of "
+              f"{args.pywinrm_runs}, {min(figures['pywinrm_walls']):.2f}-{max(figures['pywinrm_walls']):.2f}; "
+              f"{figures['pywinrm_pool_only_s']:.2f} s of it in the thread pool; {figures['pywinrm_ok']} ok)"
               f" -> winfleet is {figures.get('speedup_vs_pywinrm', 0):.1f}x faster to the last result, "
               f"{figures.get('speedup_vs_pywinrm_to_exit', 0):.1f}x to exit")
 

@@ -148,7 +148,10 @@ public final class SimulatedFleet: @unchecked Sendable {
         }
 
         let futures: [(SimulatedHost, EventLoopFuture<Channel>)] = listeners.map { host, listener in
-            let bootstrap = ServerBootstrap(group: group)
+            // A host's listener and its connections share one event loop (the hosts are dealt out
+            // over the loops): an accepted connection handed to another loop cost a cross-thread
+            // hand-off and a wake-up for every connection.
+            let bootstrap = ServerBootstrap(group: group.next())
                 .serverChannelOption(ChannelOptions.backlog, value: 128)
                 .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
                 // tcpOption: IPPROTO_TCP (socketOption(.tcp_nodelay) sets SOL_SOCKET option 1, SO_DEBUG).
