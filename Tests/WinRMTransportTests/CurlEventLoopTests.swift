@@ -12,13 +12,7 @@ final class CurlEventLoopTests: XCTestCase {
     /// socket unwatched and the request hanging until its timeout.
     func testSocketNumbersReusedAfterACloseAreWatchedAgain() async throws {
         let loop = CurlEventLoop()
-        let server = try RawHTTPServer(address: "127.1.59.16") { _ in
-            RawHTTPServer.Response(status: 200, headers: [("Content-Type", "text/plain")], body: Data("ok".utf8), close: true)
-        }
-        addTeardownBlock { server.stop() }
-        var options = HTTPConnectionOptions(url: server.url)
-        options.transferTimeout = 5
-        let connection = HTTPConnection(options: options, loop: loop)
+        let connection = try connectionToAServer(at: "127.1.59.16", closingAfterEachAnswer: true, loop: loop)
         var ports: Set<Int> = []
         for _ in 0..<30 {
             let response = try await connection.post(body: Data("x".utf8), headers: ["Content-Type: text/plain"])
@@ -32,13 +26,7 @@ final class CurlEventLoopTests: XCTestCase {
     /// answer resumes it there, and its next request starts without a hop to another thread.
     func testATaskThatPrefersTheLoopRunsOnItAcrossRequests() async throws {
         let loop = CurlEventLoop()
-        let server = try RawHTTPServer(address: "127.1.59.17") { _ in
-            RawHTTPServer.Response(status: 200, headers: [("Content-Type", "text/plain")], body: Data("ok".utf8), close: false)
-        }
-        addTeardownBlock { server.stop() }
-        var options = HTTPConnectionOptions(url: server.url)
-        options.transferTimeout = 5
-        let connection = HTTPConnection(options: options, loop: loop)
+        let connection = try connectionToAServer(at: "127.1.59.17", closingAfterEachAnswer: false, loop: loop)
         XCTAssertFalse(loop.isCurrent, "the test's own task runs elsewhere")
         let onLoop = await Task(executorPreference: loop) { () -> [Bool] in
             var seen = [loop.isCurrent]
@@ -50,5 +38,17 @@ final class CurlEventLoopTests: XCTestCase {
         }.value
         XCTAssertEqual(onLoop, Array(repeating: true, count: 6))
         XCTAssertFalse(loop.isCurrent)
+    }
+
+    /// A connection on `loop` to a server that answers every POST with 200 "ok".
+    private func connectionToAServer(at address: String, closingAfterEachAnswer close: Bool,
+                                     loop: CurlEventLoop) throws -> HTTPConnection {
+        let server = try RawHTTPServer(address: address) { _ in
+            RawHTTPServer.Response(status: 200, headers: [("Content-Type", "text/plain")], body: Data("ok".utf8), close: close)
+        }
+        addTeardownBlock { server.stop() }
+        var options = HTTPConnectionOptions(url: server.url)
+        options.transferTimeout = 5
+        return HTTPConnection(options: options, loop: loop)
     }
 }
