@@ -1,3 +1,4 @@
+import ASCIIText
 import Foundation
 
 /// How a host is reached: plain HTTP (default port 5985) or HTTPS (default port 5986).
@@ -125,7 +126,7 @@ public struct InventoryHost: Sendable, Equatable, Hashable {
 
     /// `http://address:port/path`, with IPv6 addresses in brackets.
     public var endpointURL: String {
-        let hostPart = address.contains(":") ? "[\(address)]" : address
+        let hostPart = address.containsAnyASCII(of: ":") ? "[\(address)]" : address
         return "\(transport.rawValue)://\(hostPart):\(port)\(path)"
     }
 

@@ -116,6 +116,9 @@ public final class CurlEventLoop: @unchecked Sendable {
 
     private func run() {
         loopThread.store(UInt(pthread_self()), ordering: .relaxed)
+        // libcurl's global set-up (TLS libraries, about 0.6 ms) happens here, while the thread that
+        // created the loop goes on preparing the fleet, not later in the way of the first request.
+        Curl.ensureInitialised()
         let capacity: Int32 = 256
         var fds = [Int32](repeating: 0, count: Int(capacity))
         var events = [Int32](repeating: 0, count: Int(capacity))
