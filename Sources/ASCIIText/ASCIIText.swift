@@ -48,6 +48,19 @@ extension StringProtocol {
         }
     }
 
+    /// Whether the text starts with `prefix`, ignoring the case of ASCII letters.
+    @inlinable
+    public func hasPrefixIgnoringASCIICase(_ prefix: some StringProtocol) -> Bool {
+        var text = String(self), start = String(prefix)
+        return text.withUTF8 { a in
+            start.withUTF8 { b in
+                guard a.count >= b.count else { return false }
+                for index in 0..<b.count where lowercasedASCII(a[index]) != lowercasedASCII(b[index]) { return false }
+                return true
+            }
+        }
+    }
+
     /// Whether `needle` occurs in the text, ignoring the case of ASCII letters.
     @inlinable
     public func containsIgnoringASCIICase(_ needle: some StringProtocol) -> Bool {

@@ -106,10 +106,10 @@ public enum WSManResponse {
         if mime.hasPrefix("multipart/encrypted") || mime.hasPrefix("multipart/x-multi-encrypted") {
             return .other("\(mime) body that was not decrypted (message encryption context missing or lost)")
         }
-        let lowered = start.lowercased()
-        let looksLikeHTML = lowered.hasPrefix("<!doctype html") || lowered.hasPrefix("<html")
-            || (lowered.hasPrefix("<?xml") && (lowered.contains("<!doctype html") || lowered.contains("<html")))
-        if mime.contains("html") || looksLikeHTML {
+        let looksLikeHTML = start.hasPrefixIgnoringASCIICase("<!doctype html") || start.hasPrefixIgnoringASCIICase("<html")
+            || (start.hasPrefixIgnoringASCIICase("<?xml")
+                && (start.containsIgnoringASCIICase("<!doctype html") || start.containsIgnoringASCIICase("<html")))
+        if mime.containsIgnoringASCIICase("html") || looksLikeHTML {
             return .other(describeHTML(body, mime: mime.isEmpty ? "text/html" : mime))
         }
         if start.hasPrefix("<") {
@@ -137,11 +137,11 @@ public enum WSManResponse {
         return base.trimmingASCIIWhitespace.lowercased()
     }
 
-    /// The first characters of the body without a BOM and leading whitespace.
+    /// The first bytes of the body as text, without a BOM and leading (XML, so ASCII) whitespace.
     static func leadingText(_ body: Data, limit: Int) -> String {
-        var text = String(decoding: body.prefix(limit), as: UTF8.self)
-        if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
-        return String(text.drop(while: { $0.isWhitespace }))
+        var bytes = body.prefix(limit)[...]
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
+        return String(decoding: bytes.drop(while: { $0 == 0x20 || (0x09...0x0D).contains($0) }), as: UTF8.self)
     }
 
     static func describeHTML(_ body: Data, mime: String) -> String {

@@ -23,6 +23,14 @@ final class ASCIITextTests: XCTestCase {
         XCTAssertTrue("anything".containsIgnoringASCIICase(""))
     }
 
+    func testPrefixIgnoresASCIICase() {
+        XCTAssertTrue("<!DOCTYPE HTML PUBLIC".hasPrefixIgnoringASCIICase("<!doctype html"))
+        XCTAssertTrue("<?xml version=\"1.0\"?>".hasPrefixIgnoringASCIICase("<?XML"))
+        XCTAssertFalse("<htm".hasPrefixIgnoringASCIICase("<html"))
+        XCTAssertFalse("<s:Envelope".hasPrefixIgnoringASCIICase("<html"))
+        XCTAssertTrue("x".hasPrefixIgnoringASCIICase(""))
+    }
+
     func testContainsAnyOfASetOfASCIIBytes() {
         XCTAssertTrue("user@host".containsAnyASCII(of: "@?#"))
         XCTAssertTrue("https://host".containsAnyASCII(of: "/"))
