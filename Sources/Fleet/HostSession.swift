@@ -116,8 +116,11 @@ public final class HostSession: @unchecked Sendable {
     /// Delete ends the command too, and a connection problem is the next job's to handle.
     @discardableResult
     public func acknowledge() async -> Bool {
-        guard let shell, let commandID = lock.withLock({ unacknowledgedCommand }) else { return false }
-        lock.withLock { unacknowledgedCommand = nil }
+        let pending = lock.withLock { () -> String? in
+            defer { unacknowledgedCommand = nil }
+            return unacknowledgedCommand
+        }
+        guard let shell, let commandID = pending else { return false }
         try? await shell.signal(commandID: commandID, .terminate)
         return true
     }
