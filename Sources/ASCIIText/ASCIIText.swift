@@ -38,14 +38,7 @@ extension StringProtocol {
     /// Equal, ignoring the case of ASCII letters (HTTP header names, auth schemes, media types).
     @inlinable
     public func equalsIgnoringASCIICase(_ other: some StringProtocol) -> Bool {
-        var left = String(self), right = String(other)
-        return left.withUTF8 { a in
-            right.withUTF8 { b in
-                guard a.count == b.count else { return false }
-                for index in 0..<a.count where lowercasedASCII(a[index]) != lowercasedASCII(b[index]) { return false }
-                return true
-            }
-        }
+        utf8.count == other.utf8.count && hasPrefixIgnoringASCIICase(other)
     }
 
     /// Whether the text starts with `prefix`, ignoring the case of ASCII letters.
