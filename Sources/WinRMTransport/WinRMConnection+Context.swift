@@ -85,7 +85,7 @@ extension WinRMConnection {
             throw WinRMError(.protocol, "\(config.hostDescription) answered HTTP \(first.status) to the NTLM NEGOTIATE where 401 with a challenge was expected\(Self.pageTitle(first).map { " (page \"\($0)\")" } ?? "")", code: String(first.status))
         }
         guard let challenge = Self.negotiateToken(first) else {
-            let offered = first.headers("WWW-Authenticate").map { $0.split(separator: " ").first.map(String.init) ?? $0 }
+            let offered = Self.offeredSchemes(first)
             if let proxy = config.proxy, isForwarded {
                 // A forward proxy that cannot pin connections strips the connection-based challenges
                 // (squid with connection-auth=off): the host's NTLM CHALLENGE never reaches us.
@@ -219,11 +219,22 @@ extension WinRMConnection {
 
     /// The token of `WWW-Authenticate: Negotiate <b64>` (or `NTLM <b64>`).
     static func negotiateToken(_ response: HTTPResponse) -> Data? {
-        for value in response.headers("WWW-Authenticate") {
+        challengeTokens(response, schemes: ["Negotiate", "NTLM"]).first?.token
+    }
+
+    /// The `WWW-Authenticate: <scheme> <base64>` challenges whose scheme is one of `schemes` (in any
+    /// case) and whose token decodes, in the order the host sent them.
+    static func challengeTokens(_ response: HTTPResponse, schemes: [String]) -> [(scheme: Substring, token: Data)] {
+        response.headers("WWW-Authenticate").compactMap { value in
             let parts = value.split(separator: " ", maxSplits: 1)
-            guard parts.count == 2, parts[0].equalsIgnoringASCIICase("negotiate") || parts[0].equalsIgnoringASCIICase("ntlm") else { continue }
-            if let token = Data(base64Encoded: parts[1].trimmingASCIIWhitespace) { return token }
+            guard parts.count == 2, schemes.contains(where: { parts[0].equalsIgnoringASCIICase($0) }),
+                  let token = Data(base64Encoded: parts[1].trimmingASCIIWhitespace) else { return nil }
+            return (parts[0], token)
         }
-        return nil
+    }
+
+    /// The schemes a 401 offers, as written (`Negotiate`, `Kerberos`, `Basic realm=…` gives `Basic`).
+    static func offeredSchemes(_ response: HTTPResponse) -> [String] {
+        response.headers("WWW-Authenticate").map { $0.split(separator: " ").first.map(String.init) ?? $0 }
     }
 }

@@ -325,7 +325,7 @@ extension WinRMConnection {
     /// A 401 without a token: the host does not do Kerberos, or refused our ticket silently.
     private func refusalWithoutToken(_ response: HTTPResponse, scheme: String, spn: String,
                                      mechanism: KerberosMechanism) -> Error {
-        let offered = response.headers("WWW-Authenticate").map { $0.split(separator: " ").first.map(String.init) ?? $0 }
+        let offered = Self.offeredSchemes(response)
         let offersKerberos = offered.contains { $0.equalsIgnoringASCIICase("Kerberos") }
         let offersScheme = offered.contains { $0.equalsIgnoringASCIICase(scheme) }
         let list = offered.isEmpty ? "nothing" : offered.joined(separator: ", ")
@@ -396,16 +396,8 @@ extension WinRMConnection {
     /// The host's token: `WWW-Authenticate: Negotiate <b64>` (or `Kerberos <b64>`), the scheme we
     /// used first.
     static func serverToken(_ response: HTTPResponse, scheme: String) -> Data? {
-        var fallback: Data?
-        for value in response.headers("WWW-Authenticate") {
-            let parts = value.split(separator: " ", maxSplits: 1)
-            guard parts.count == 2, ["negotiate", "kerberos"].contains(parts[0].lowercased()),
-                  let token = Data(base64Encoded: parts[1].trimmingASCIIWhitespace),
-                  !token.isEmpty else { continue }
-            if parts[0].equalsIgnoringASCIICase(scheme) { return token }
-            fallback = fallback ?? token
-        }
-        return fallback
+        let tokens = challengeTokens(response, schemes: ["Negotiate", "Kerberos"]).filter { !$0.token.isEmpty }
+        return (tokens.first { $0.scheme.equalsIgnoringASCIICase(scheme) } ?? tokens.first)?.token
     }
 
     /// GSS calls block (the KDC exchanges go over the network): they run on their own threads,
